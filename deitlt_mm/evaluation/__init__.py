@@ -1,1 +1,3 @@
-__all__ = []
+from .results import format_metrics, to_jsonable
+
+__all__ = ['format_metrics', 'to_jsonable']

@@ -1,0 +1,34 @@
+# Runtime defaults shared by every deitlt_mm config (mmpretrain's layout).
+default_scope = 'mmpretrain'
+# Registers deitlt_mm's components also when a config is run by mmpretrain's own tools.
+custom_imports = dict(imports=['deitlt_mm'], allow_failed_imports=False)
+
+default_hooks = dict(
+    timer=dict(type='IterTimerHook'),
+    logger=dict(type='LoggerHook', interval=100),
+    param_scheduler=dict(type='ParamSchedulerHook'),
+    checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=3),
+    sampler_seed=dict(type='DistSamplerSeedHook'),
+    visualization=dict(type='VisualizationHook', enable=False),
+)
+
+env_cfg = dict(
+    cudnn_benchmark=False,
+    mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
+    # NCCL on GPUs; on CPU tools/train.py starts a gloo group (deitlt_mm.compat).
+    dist_cfg=dict(backend='nccl'),
+)
+
+# mmengine's default DDP wrapper passes device_ids, which CPU modules reject.
+model_wrapper_cfg = dict(
+    type='DeviceAwareDistributedDataParallel',
+    broadcast_buffers=False,
+    find_unused_parameters=False)
+
+vis_backends = [dict(type='LocalVisBackend')]
+visualizer = dict(type='UniversalVisualizer', vis_backends=vis_backends)
+
+log_level = 'INFO'
+load_from = None
+resume = False
+randomness = dict(seed=0, deterministic=False)

@@ -1,0 +1,95 @@
+"""Train a model from a config: ``python tools/train.py CONFIG [options]``."""
+import argparse
+import os
+import os.path as osp
+import sys
+
+import torch
+from mmengine.config import Config, DictAction
+from mmengine.registry import RUNNERS
+from mmengine.runner import Runner
+
+sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..'))
+from deitlt_mm.compat import finish_distributed, init_distributed  # noqa: E402, I001
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description='Train a deitlt_mm config')
+    parser.add_argument('config', help='config file path')
+    parser.add_argument('--work-dir', help='folder for logs and checkpoints '
+                        '(default: ./work_dirs/<config name>)')
+    parser.add_argument('--resume', nargs='?', type=str, const='auto',
+                        help='resume from this checkpoint, or (no value) from the latest '
+                        'checkpoint in the work dir')
+    parser.add_argument('--amp', action='store_true', help='mixed precision (GPU only)')
+    parser.add_argument('--auto-scale-lr', action='store_true',
+                        help='scale the lr by the effective batch (per-device batch x '
+                        'devices x gradient accumulation) / auto_scale_lr.base_batch_size')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config keys, e.g. train_cfg.max_epochs=3')
+    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm'], default='none',
+                        help='job launcher (tools/dist_train.sh uses pytorch)')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args(argv)
+    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    return args
+
+
+def merge_args(cfg: Config, args) -> Config:
+    cfg.launcher = args.launcher
+    if args.work_dir is not None:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir') is None:
+        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
+
+    if args.amp:
+        if not torch.cuda.is_available():
+            raise SystemExit('--amp needs a CUDA device (mmengine AmpOptimWrapper); '
+                             'none is available.')
+        cfg.optim_wrapper.type = 'AmpOptimWrapper'
+        cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+
+    if args.resume == 'auto':
+        cfg.resume = True
+        cfg.load_from = None
+    elif args.resume is not None:
+        cfg.resume = True
+        cfg.load_from = args.resume
+
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+    if args.auto_scale_lr:
+        if 'auto_scale_lr' not in cfg:
+            raise SystemExit(f'--auto-scale-lr: {args.config} has no `auto_scale_lr` '
+                             '(expected dict(base_batch_size=..., enable=False)).')
+        cfg.auto_scale_lr.enable = True
+    account_for_accumulation(cfg)
+    return cfg
+
+
+def account_for_accumulation(cfg: Config) -> None:
+    """Make mmengine's lr scaling use the effective batch.
+
+    mmengine scales by ``devices x batch_size / base_batch_size`` and ignores
+    ``optim_wrapper.accumulative_counts``; dividing the base batch by the
+    accumulation count gives the same ratio as multiplying the real batch.
+    """
+    scale_cfg = cfg.get('auto_scale_lr')
+    accumulation = cfg.get('optim_wrapper', {}).get('accumulative_counts', 1)
+    if scale_cfg and scale_cfg.get('enable') and accumulation > 1:
+        scale_cfg.base_batch_size = scale_cfg.base_batch_size / accumulation
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    cfg = merge_args(Config.fromfile(args.config), args)
+    init_distributed(args.launcher)
+    try:
+        runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
+        runner.train()
+    finally:
+        finish_distributed()
+
+
+if __name__ == '__main__':
+    main()
