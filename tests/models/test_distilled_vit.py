@@ -119,6 +119,15 @@ def test_bad_arch_is_named():
         DistilledVisionTransformer(arch='deit-huge')
     with pytest.raises(ValueError, match='num_heads'):
         DistilledVisionTransformer(arch=dict(embed_dims=64, num_layers=2))
+    with pytest.raises(ValueError, match='depth'):
+        DistilledVisionTransformer(arch=dict(embed_dims=64, num_layers=2, num_heads=2, depth=3))
+
+
+def test_custom_arch_mlp_ratio():
+    backbone = DistilledVisionTransformer(
+        arch=dict(embed_dims=16, num_layers=1, num_heads=2, mlp_ratio=2.0), img_size=8,
+        patch_size=4)
+    assert backbone.blocks[0].mlp.fc1.out_features == 32
 
 
 def test_student_import_rejects_foreign_keys(tmp_path):

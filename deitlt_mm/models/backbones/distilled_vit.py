@@ -161,7 +161,11 @@ class DistilledVisionTransformer(BaseModule):
         if missing:
             raise ValueError(f'Custom arch dict is missing {sorted(missing)}; expected keys '
                              f'{sorted(required)} (+ optional mlp_ratio).')
-        return dict(mlp_ratio=4.0, **arch)
+        unknown = set(arch) - required - {'mlp_ratio'}
+        if unknown:
+            raise ValueError(f'Custom arch dict has unknown keys {sorted(unknown)}; expected '
+                             f'{sorted(required)} (+ optional mlp_ratio).')
+        return {'mlp_ratio': 4.0, **arch}
 
     def _init_deit_weights(self) -> None:
         # DeiT init: truncated normal (std .02) for tokens, position embedding and
