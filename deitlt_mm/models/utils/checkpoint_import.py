@@ -4,8 +4,10 @@ Files are read with ``torch.load(weights_only=True)``; only the few harmless
 globals that published training scripts pickle next to the weights are allowed.
 """
 import argparse
+import os
 import pathlib
 import pickle
+import tempfile
 from collections import OrderedDict
 from typing import Dict, Iterable, Union
 
@@ -167,3 +169,21 @@ def load_deit_student_checkpoint(model: nn.Module, path: PathLike) -> None:
     """Load a published DeiT-LT student file (``{'model': timm state dict}``) into ``model``."""
     state_dict = extract_state_dict(load_checkpoint_file(path), path)
     load_converted_state_dict(model, convert_deit_student(state_dict), str(path))
+
+
+def save_state_dict_atomically(state_dict: Dict[str, torch.Tensor], path: PathLike) -> None:
+    """Write ``{'state_dict': state_dict}`` to ``path`` without ever leaving a partial file.
+
+    The file is written to a temporary file in the same directory and renamed with
+    ``os.replace`` (atomic on one filesystem), so readers see the old or the new file.
+    """
+    path = pathlib.Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, tmp_name = tempfile.mkstemp(prefix=f'.{path.name}.', suffix='.tmp', dir=path.parent)
+    try:
+        with os.fdopen(handle, 'wb') as tmp_file:
+            torch.save({'state_dict': state_dict}, tmp_file)
+        os.replace(tmp_name, path)
+    except BaseException:
+        os.unlink(tmp_name)
+        raise

@@ -10,6 +10,7 @@ from deitlt_mm.models.utils import (
     load_checkpoint_file,
     load_converted_state_dict,
     load_teacher_checkpoint,
+    save_state_dict_atomically,
 )
 
 
@@ -85,3 +86,19 @@ def test_missing_file_and_unsafe_globals_are_named(tmp_path):
     torch.save({'state_dict': {}, 'obj': torch.nn.ReLU()}, unsafe)
     with pytest.raises(RuntimeError, match=r'unsafe.pth.*torch.nn.modules.activation.ReLU'):
         load_checkpoint_file(unsafe)
+
+
+def test_atomic_save_leaves_old_file_on_failure(tmp_path, monkeypatch):
+    dst = tmp_path / 'converted.pth'
+    save_state_dict_atomically({'a': torch.ones(2)}, dst)
+
+    def failing_save(obj, file):
+        file.write(b'partial')
+        raise OSError('disk full')
+
+    monkeypatch.setattr(torch, 'save', failing_save)
+    with pytest.raises(OSError, match='disk full'):
+        save_state_dict_atomically({'a': torch.zeros(2)}, dst)
+    monkeypatch.undo()
+    assert [p.name for p in tmp_path.iterdir()] == ['converted.pth']
+    assert torch.equal(torch.load(dst, weights_only=True)['state_dict']['a'], torch.ones(2))
