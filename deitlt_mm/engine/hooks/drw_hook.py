@@ -28,8 +28,6 @@ class DRWHook(Hook):
         no_mixup_drw (bool): switch batch augments off under DRW. Defaults to True.
     """
 
-    priority = 'NORMAL'
-
     def __init__(self, drw: int, no_mixup_drw: bool = True):
         if drw < 0:
             raise ValueError(f'drw must be a non-negative epoch, got {drw}.')

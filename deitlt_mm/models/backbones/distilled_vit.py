@@ -178,12 +178,6 @@ class DistilledVisionTransformer(BaseModule):
                 nn.init.trunc_normal_(module.weight, std=0.02)
                 nn.init.zeros_(module.bias)
 
-    def init_weights(self) -> None:
-        # Weights are initialised in __init__; only a configured init_cfg (e.g. a
-        # pretrained checkpoint) changes them.
-        if self.init_cfg is not None:
-            super().init_weights()
-
     def resample_pos_embed(self, height: int, width: int) -> torch.Tensor:
         """Position embedding for a ``height x width`` input, ``[1, n + 2, D]``.
 

@@ -92,11 +92,6 @@ class ResNetCifarOptionA(BaseModule):
             if isinstance(module, (nn.Conv2d, nn.Linear)):
                 nn.init.kaiming_normal_(module.weight)
 
-    def init_weights(self) -> None:
-        # Kaiming init happens in __init__; only a configured init_cfg changes it.
-        if self.init_cfg is not None:
-            super().init_weights()
-
     def forward(self, images: torch.Tensor) -> Tuple[torch.Tensor]:
         x = F.relu(self.bn1(self.conv1(images)))
         x = self.layer3(self.layer2(self.layer1(x)))

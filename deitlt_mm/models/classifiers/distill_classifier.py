@@ -63,6 +63,8 @@ class DistillClassifier(ImageClassifier):
         if teacher is None and distillation_type != 'none':
             raise ValueError(f"distillation_type={distillation_type!r} needs a teacher; set "
                              "`teacher=dict(...)` or use distillation_type='none'.")
+        if teacher_size is not None and teacher_size <= 0:
+            raise ValueError(f'teacher_size must be a positive int or None, got {teacher_size}.')
         self.teacher_size = teacher_size
         # object.__setattr__ keeps the teacher out of nn.Module's registry (see above).
         object.__setattr__(self, 'teacher', self._build_teacher(teacher, teacher_checkpoint))

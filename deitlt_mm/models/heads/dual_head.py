@@ -56,11 +56,6 @@ class DualHead(BaseModule):
             nn.init.zeros_(linear.bias)
         self.loss_module = MODELS.build(loss)
 
-    def init_weights(self) -> None:
-        # Weights are initialised in __init__; only a configured init_cfg changes them.
-        if self.init_cfg is not None:
-            super().init_weights()
-
     def pre_logits(self, feats: Sequence[torch.Tensor]) -> Tuple[torch.Tensor, torch.Tensor]:
         """Check and return ``(cls_feat [B, D], dist_feat [B, D])``."""
         if not isinstance(feats, (tuple, list)) or len(feats) != 2:
