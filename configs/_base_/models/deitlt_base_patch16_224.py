@@ -33,8 +33,9 @@ model = dict(
         mean=[123.675, 116.28, 103.53],
         std=[58.395, 57.12, 57.375],
         to_rgb=True,
-        # timm's mixup_switch_prob 0.5: each batch gets Mixup or CutMix, evenly.
+        # timm's mixup_switch_prob 0.5: each batch gets Mixup or CutMix, evenly. That is
+        # RandomBatchAugment's default (probs=None); an explicit probs list would be
+        # appended to in place by mmpretrain, breaking a second build of this config.
         batch_augments=dict(
-            augments=[dict(type='Mixup', alpha=0.8), dict(type='CutMix', alpha=1.0)],
-            probs=[0.5, 0.5])),
+            augments=[dict(type='Mixup', alpha=0.8), dict(type='CutMix', alpha=1.0)])),
 )
