@@ -133,3 +133,9 @@ def test_bad_arguments_are_named():
     loss.drw_active = True
     with pytest.raises(RuntimeError, match='set_class_counts'):
         loss(torch.tensor(CLS), torch.tensor(DIST), torch.tensor(LABELS), torch.tensor(TEACHER))
+
+
+def test_teacher_class_mismatch_is_named():
+    loss = DRWDistillLoss(distillation_type='hard')
+    with pytest.raises(ValueError, match=r'teacher_logits of shape \(2, 5\)'):
+        loss(torch.tensor(CLS), torch.tensor(DIST), torch.tensor(LABELS), torch.zeros(2, 5))

@@ -129,6 +129,11 @@ class DRWDistillLoss(nn.Module):
             if teacher_logits is None:
                 raise ValueError(f'DRWDistillLoss: distillation_type={self.distillation_type!r} '
                                  'needs teacher_logits, got None.')
+            if teacher_logits.shape != dist_logits.shape:
+                raise ValueError(f'DRWDistillLoss: teacher_logits of shape '
+                                 f'{tuple(teacher_logits.shape)} for student logits of shape '
+                                 f'{tuple(dist_logits.shape)}; teacher and student must '
+                                 'predict the same classes.')
             teacher_logits = teacher_logits.detach()
             if self.distillation_type == 'hard':
                 loss_dist = F.cross_entropy(dist_logits, teacher_logits.argmax(dim=1),
