@@ -1,1 +1,3 @@
-__all__ = []
+from .drw_hook import DRWHook
+
+__all__ = ['DRWHook']

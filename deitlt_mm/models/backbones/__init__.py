@@ -1,1 +1,4 @@
-__all__ = []
+from .distilled_vit import DistilledVisionTransformer
+from .resnet_cifar import ResNetCifarOptionA
+
+__all__ = ['DistilledVisionTransformer', 'ResNetCifarOptionA']

@@ -1,1 +1,3 @@
-__all__ = []
+from .distill_classifier import DistillClassifier
+
+__all__ = ['DistillClassifier']

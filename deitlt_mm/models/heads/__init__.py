@@ -1,1 +1,3 @@
-__all__ = []
+from .dual_head import DualHead
+
+__all__ = ['DualHead']

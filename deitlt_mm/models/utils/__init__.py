@@ -1,1 +1,16 @@
-__all__ = []
+from .checkpoint_import import (
+    convert_deit_student,
+    convert_paco_teacher,
+    extract_state_dict,
+    load_checkpoint_file,
+    load_converted_state_dict,
+    load_deit_student_checkpoint,
+    load_teacher_checkpoint,
+    save_state_dict_atomically,
+)
+
+__all__ = [
+    'convert_deit_student', 'convert_paco_teacher', 'extract_state_dict',
+    'load_checkpoint_file', 'load_converted_state_dict', 'load_deit_student_checkpoint',
+    'load_teacher_checkpoint', 'save_state_dict_atomically'
+]

@@ -1,0 +1,41 @@
+# DeiT-LT student: DeiT-B distilled (patch 16, 224 px) + DualHead + DRWDistillLoss.
+# Paper settings fill the teacher fields (`teacher`, `teacher_checkpoint`,
+# `teacher_size`) and `num_classes`; hard distillation without a teacher is
+# refused at build time with a message saying so.
+model = dict(
+    type='DistillClassifier',
+    backbone=dict(
+        type='DistilledVisionTransformer',
+        arch='deit-base',
+        img_size=224,
+        patch_size=16,
+        drop_path_rate=0.1),
+    head=dict(
+        type='DualHead',
+        num_classes=1000,
+        in_channels=768,
+        loss=dict(
+            type='DRWDistillLoss',
+            alpha=0.5,
+            distillation_type='hard',
+            tau=1.0,
+            beta=0.9999,
+            # mmpretrain's Mixup/CutMix do not smooth; the loss smooths soft targets.
+            label_smoothing=0.1,
+            weighted_cls_loss=False)),
+    teacher=None,
+    teacher_checkpoint=None,
+    teacher_size=None,
+    data_preprocessor=dict(
+        type='ClsDataPreprocessor',
+        num_classes=1000,
+        # ImageNet mean / std in 0-255; images are loaded BGR by mmcv.
+        mean=[123.675, 116.28, 103.53],
+        std=[58.395, 57.12, 57.375],
+        to_rgb=True,
+        # timm's mixup_switch_prob 0.5: each batch gets Mixup or CutMix, evenly. That is
+        # RandomBatchAugment's default (probs=None); an explicit probs list would be
+        # appended to in place by mmpretrain, breaking a second build of this config.
+        batch_augments=dict(
+            augments=[dict(type='Mixup', alpha=0.8), dict(type='CutMix', alpha=1.0)])),
+)

@@ -1,0 +1,147 @@
+"""DeiT-LT's student loss: CLS-token classification + DIST-token distillation with DRW."""
+from typing import Optional, Sequence
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from mmpretrain.registry import MODELS
+
+from .class_balanced import effective_number_weights
+
+
+@MODELS.register_module()
+class DRWDistillLoss(nn.Module):
+    """``(1 - alpha) * CLS loss`` and ``alpha * DIST loss`` with deferred re-weighting.
+
+    CLS loss (on the CLS-token logits):
+        * soft targets ``[B, C]`` (Mixup/CutMix scores): soft-target cross entropy
+          ``-sum_c t_c log softmax(z)_c`` averaged over the batch. mmpretrain's Mixup
+          and CutMix do not smooth labels, so label smoothing is applied here to soft
+          targets, ``t * (1 - eps) + eps / C`` (what timm's ``mixup_target`` gives).
+        * hard labels ``[B]`` (batch augments off, e.g. after DRW with
+          ``no_mixup_drw``): plain cross entropy, no smoothing, as in the reference.
+
+    DIST loss (on the DIST-token logits), by ``distillation_type``:
+        * ``'hard'``: cross entropy against ``argmax(teacher_logits)``.
+        * ``'soft'``: ``KL(log_softmax(t/tau) || log_softmax(s/tau), summed) * tau**2 /
+          s.numel()`` (the reference divides the summed KL by the number of logits).
+        * ``'none'``: the DIST token is trained on the labels, like the CLS loss.
+
+    DRW: once ``drw_active`` is True (set by ``DRWHook``, the one owner of DRW
+    state), the cross entropy of the ``'hard'`` and ``'none'`` DIST loss is weighted
+    per class with :func:`effective_number_weights` of the training class counts
+    (given by ``DRWHook`` through :meth:`set_class_counts`). With
+    ``weighted_cls_loss=True`` the CLS loss is weighted the same way. Weighted cross
+    entropy follows ``F.cross_entropy(weight=w)``: for hard labels the mean is
+    ``sum_i w_{y_i} ce_i / sum_i w_{y_i}``; for soft targets it is
+    ``mean_i(-sum_c w_c t_ic log p_ic)``. KL (``'soft'``) is never weighted.
+
+    Args:
+        alpha (float): weight of the DIST loss, in ``[0, 1]``. Defaults to 0.5.
+        distillation_type (str): ``'hard'``, ``'soft'`` or ``'none'``.
+        tau (float): distillation temperature of ``'soft'``. Defaults to 1.0.
+        beta (float): effective-number beta. Defaults to 0.9999.
+        label_smoothing (float): smoothing of soft targets. Defaults to 0.1.
+        weighted_cls_loss (bool): also weight the CLS loss under DRW.
+
+    ``forward`` returns ``dict(loss_cls=(1 - alpha) * cls, loss_dist=alpha * dist)``:
+    both terms are already weighted, so mmengine's sum of all ``loss*`` keys is the
+    reference's total loss.
+    """
+
+    distillation_types = ('hard', 'soft', 'none')
+
+    def __init__(self,
+                 alpha: float = 0.5,
+                 distillation_type: str = 'hard',
+                 tau: float = 1.0,
+                 beta: float = 0.9999,
+                 label_smoothing: float = 0.1,
+                 weighted_cls_loss: bool = False):
+        super().__init__()
+        if distillation_type not in self.distillation_types:
+            raise ValueError(f'distillation_type must be one of {self.distillation_types}, '
+                             f'got {distillation_type!r}.')
+        if not 0.0 <= alpha <= 1.0:
+            raise ValueError(f'alpha must be in [0, 1], got {alpha}.')
+        if not 0.0 <= label_smoothing < 1.0:
+            raise ValueError(f'label_smoothing must be in [0, 1), got {label_smoothing}.')
+        self.alpha = alpha
+        self.distillation_type = distillation_type
+        self.tau = tau
+        self.beta = beta
+        self.label_smoothing = label_smoothing
+        self.weighted_cls_loss = weighted_cls_loss
+        self.drw_active = False
+        # Not a persistent buffer: counts come from the dataset at every run start,
+        # so checkpoints do not depend on them.
+        self.register_buffer('class_weights', torch.empty(0), persistent=False)
+
+    def set_class_counts(self, counts: Sequence[int]) -> None:
+        """Store the effective-number weights of ``counts`` (``[C]`` images per class)."""
+        self.class_weights = effective_number_weights(counts, self.beta).to(
+            self.class_weights.device)
+
+    def _drw_weights(self, num_classes: int) -> Optional[torch.Tensor]:
+        if not self.drw_active:
+            return None
+        if self.class_weights.numel() == 0:
+            raise RuntimeError('DRWDistillLoss: DRW is active but no class counts were set; '
+                               'DRWHook calls set_class_counts() at before_train.')
+        if self.class_weights.numel() != num_classes:
+            raise ValueError(f'DRWDistillLoss: {self.class_weights.numel()} class weights for '
+                             f'{num_classes} logits.')
+        return self.class_weights
+
+    def _label_loss(self, logits: torch.Tensor, target: torch.Tensor,
+                    weight: Optional[torch.Tensor]) -> torch.Tensor:
+        """Cross entropy on hard labels ``[B]`` or smoothed soft targets ``[B, C]``."""
+        if target.dim() == 2:
+            num_classes = logits.size(1)
+            target = target * (1.0 - self.label_smoothing) + self.label_smoothing / num_classes
+        return F.cross_entropy(logits, target, weight=weight)
+
+    def forward(self,
+                cls_logits: torch.Tensor,
+                dist_logits: torch.Tensor,
+                target: torch.Tensor,
+                teacher_logits: Optional[torch.Tensor] = None) -> dict:
+        """Compute the two weighted loss terms.
+
+        Args:
+            cls_logits (Tensor): ``[B, C]`` CLS-token logits.
+            dist_logits (Tensor): ``[B, C]`` DIST-token logits.
+            target (Tensor): hard labels ``[B]`` (int64) or soft targets ``[B, C]``.
+            teacher_logits (Tensor, optional): ``[B, C]``; required unless
+                ``distillation_type == 'none'``.
+
+        Returns:
+            dict: ``loss_cls`` and ``loss_dist``, scalar tensors, already multiplied
+            by ``1 - alpha`` and ``alpha``.
+        """
+        weight = self._drw_weights(cls_logits.size(1))
+        cls_weight = weight if self.weighted_cls_loss else None
+        loss_cls = self._label_loss(cls_logits, target, cls_weight)
+
+        if self.distillation_type == 'none':
+            loss_dist = self._label_loss(dist_logits, target, weight)
+        else:
+            if teacher_logits is None:
+                raise ValueError(f'DRWDistillLoss: distillation_type={self.distillation_type!r} '
+                                 'needs teacher_logits, got None.')
+            if teacher_logits.shape != dist_logits.shape:
+                raise ValueError(f'DRWDistillLoss: teacher_logits of shape '
+                                 f'{tuple(teacher_logits.shape)} for student logits of shape '
+                                 f'{tuple(dist_logits.shape)}; teacher and student must '
+                                 'predict the same classes.')
+            teacher_logits = teacher_logits.detach()
+            if self.distillation_type == 'hard':
+                loss_dist = F.cross_entropy(dist_logits, teacher_logits.argmax(dim=1),
+                                            weight=weight)
+            else:
+                tau = self.tau
+                kl_sum = F.kl_div(F.log_softmax(dist_logits / tau, dim=1),
+                                  F.log_softmax(teacher_logits / tau, dim=1),
+                                  reduction='sum', log_target=True)
+                loss_dist = kl_sum * (tau * tau) / dist_logits.numel()
+        return dict(loss_cls=(1.0 - self.alpha) * loss_cls, loss_dist=self.alpha * loss_dist)

@@ -1,0 +1,100 @@
+"""DRWHook: counts from the dataset, state from the epoch, batch augments on/off."""
+from types import SimpleNamespace
+
+import pytest
+import torch
+from mmengine.logging import MMLogger
+from mmengine.model import MMDistributedDataParallel, is_model_wrapper
+from mmpretrain.registry import HOOKS, MODELS
+
+from deitlt_mm.datasets import RandomImageDataset
+from deitlt_mm.models.losses import effective_number_weights
+
+COUNTS = [12, 6, 3, 2]
+
+
+def build_student():
+    return MODELS.build(dict(
+        type='DistillClassifier',
+        backbone=dict(type='DistilledVisionTransformer',
+                      arch=dict(embed_dims=32, num_layers=1, num_heads=2),
+                      img_size=32, patch_size=8),
+        head=dict(type='DualHead', num_classes=len(COUNTS), in_channels=32,
+                  loss=dict(type='DRWDistillLoss', distillation_type='none')),
+        data_preprocessor=dict(
+            type='ClsDataPreprocessor', num_classes=len(COUNTS),
+            batch_augments=dict(augments=[dict(type='Mixup', alpha=0.8)]))))
+
+
+def fake_runner(model, epoch=0):
+    dataset = RandomImageDataset(class_counts=COUNTS, img_size=8)
+    return SimpleNamespace(model=model, epoch=epoch, logger=MMLogger.get_current_instance(),
+                           train_dataloader=SimpleNamespace(dataset=dataset))
+
+
+def test_hands_counts_and_switches_at_drw_epoch():
+    model = build_student()
+    loss = model.head.loss_module
+    mixup = model.data_preprocessor.batch_augments
+    hook = HOOKS.build(dict(type='DRWHook', drw=2))
+    runner = fake_runner(model)
+    hook.before_train(runner)
+    assert torch.allclose(loss.class_weights, effective_number_weights(COUNTS, loss.beta))
+    for epoch, active in [(0, False), (1, False), (2, True), (3, True)]:
+        runner.epoch = epoch
+        hook.before_train_epoch(runner)
+        assert loss.drw_active is active
+        if active:
+            assert model.data_preprocessor.batch_augments is None
+            assert model.data_preprocessor.to_onehot is False
+        else:
+            assert model.data_preprocessor.batch_augments is mixup
+            assert model.data_preprocessor.to_onehot is True
+
+
+def test_resumed_past_drw_is_active_immediately():
+    model = build_student()
+    hook = HOOKS.build(dict(type='DRWHook', drw=2))
+    runner = fake_runner(model, epoch=5)
+    hook.before_train(runner)
+    hook.before_train_epoch(runner)
+    assert model.head.loss_module.drw_active is True
+    assert model.data_preprocessor.batch_augments is None
+    # Going back before drw (e.g. a new run on the same model) restores the mixup.
+    runner.epoch = 0
+    hook.before_train_epoch(runner)
+    assert model.data_preprocessor.batch_augments is not None
+
+
+def test_keeps_mixup_when_asked():
+    model = build_student()
+    hook = HOOKS.build(dict(type='DRWHook', drw=0, no_mixup_drw=False))
+    runner = fake_runner(model)
+    hook.before_train(runner)
+    hook.before_train_epoch(runner)
+    assert model.head.loss_module.drw_active is True
+    assert model.data_preprocessor.batch_augments is not None
+
+
+def test_unwraps_model_wrappers():
+    model = build_student()
+    # A DDP wrapper without a process group: only its `.module` matters to the hook.
+    wrapper = MMDistributedDataParallel.__new__(MMDistributedDataParallel)
+    torch.nn.Module.__init__(wrapper)
+    wrapper.module = model
+    assert is_model_wrapper(wrapper)
+    hook = HOOKS.build(dict(type='DRWHook', drw=0))
+    runner = fake_runner(wrapper)
+    hook.before_train(runner)
+    hook.before_train_epoch(runner)
+    assert model.head.loss_module.drw_active is True
+    assert model.data_preprocessor.batch_augments is None
+
+
+def test_model_without_drw_loss_is_an_error():
+    model = MODELS.build(dict(type='ImageClassifier',
+                              backbone=dict(type='ResNetCifarOptionA', depth=8),
+                              neck=dict(type='GlobalAveragePooling'),
+                              head=dict(type='LinearClsHead', num_classes=4, in_channels=64)))
+    with pytest.raises(RuntimeError, match='set_class_counts'):
+        HOOKS.build(dict(type='DRWHook', drw=1)).before_train(fake_runner(model))
