@@ -1,0 +1,3 @@
+from .load_image_with_check import LoadImageWithCheck
+
+__all__ = ['LoadImageWithCheck']
