@@ -39,6 +39,8 @@ class LongTailAccuracy(BaseMetric):
     - once per report: ``class_groups`` (group name of every class) and, when
       training counts are known, ``train_class_counts``.
 
+    The last two items are left out with ``per_class=False``.
+
     Groups: ``split='index'`` cuts class indices (classes are indexed by training
     frequency): ``cut_points=[a, b]`` gives head ``[0, a)``, mid ``[a, b)``, tail
     ``[b, C)``. ``split='shot'`` uses training counts: head (many-shot) count >
@@ -55,8 +57,12 @@ class LongTailAccuracy(BaseMetric):
         many_shot_thr (int): many-shot threshold (count > thr), for ``'shot'``.
         few_shot_thr (int): few-shot threshold (count < thr), for ``'shot'``.
         class_counts (Sequence[int], optional): training images per class.
-        plot_path (str, optional): write a per-class accuracy PNG here on every
-            evaluation (``avg`` / plain prediction against training count).
+        per_class (bool): include ``per_class``, ``class_groups`` and
+            ``train_class_counts`` in the output (for the JSON of ``tools/test.py``).
+            The dataset configs turn it off for validation during training, where
+            a list of 8142 accuracies would flood every log line.
+        plot_path (str, optional): write a per-class accuracy PNG (all predictions
+            against training count) here on every evaluation.
         collect_device (str): ``'cpu'`` or ``'gpu'`` for cross-rank collection.
         prefix (str): key prefix, ``'long_tail'`` by default.
         collect_dir (str, optional): shared folder for ``'cpu'`` collection.
@@ -70,6 +76,7 @@ class LongTailAccuracy(BaseMetric):
                  many_shot_thr: int = 100,
                  few_shot_thr: int = 20,
                  class_counts: Optional[Sequence[int]] = None,
+                 per_class: bool = True,
                  plot_path: Optional[str] = None,
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None,
@@ -88,6 +95,7 @@ class LongTailAccuracy(BaseMetric):
         self.few_shot_thr = few_shot_thr
         self.class_counts = None if class_counts is None else \
             np.asarray(class_counts, dtype=np.int64)
+        self.per_class = per_class
         self.plot_path = plot_path
 
     def process(self, data_batch, data_samples: Sequence[dict]) -> None:
@@ -129,6 +137,9 @@ class LongTailAccuracy(BaseMetric):
                 GROUPS[2] if n < self.few_shot_thr else GROUPS[1] for n in counts]
 
     def compute_metrics(self, results: List[dict]) -> dict:
+        if not results:
+            raise ValueError('LongTailAccuracy: no predictions were processed (empty '
+                             'evaluation set?).')
         num_classes = results[0]['num_classes']
         labels = np.asarray([r['gt_label'] for r in results], dtype=np.int64)
         groups = np.asarray(self.class_groups(num_classes))
@@ -157,4 +168,6 @@ class LongTailAccuracy(BaseMetric):
         if self.plot_path:
             from .plot import plot_per_class_accuracy  # matplotlib only when plotting
             plot_per_class_accuracy(metrics, self.plot_path)
+        if not self.per_class:
+            metrics = {k: v for k, v in metrics.items() if not isinstance(v, list)}
         return metrics

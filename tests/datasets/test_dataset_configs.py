@@ -19,8 +19,10 @@ CUT_POINTS = {'cifar10_lt': [3, 7], 'cifar100_lt': [36, 71], 'imagenet_lt': [390
 @pytest.mark.parametrize('name', sorted(CUT_POINTS))
 def test_config_parses_and_components_build(name):
     cfg = Config.fromfile(str(CONFIG_DIR / f'{name}.py'))
-    assert cfg.val_evaluator == dict(type='LongTailAccuracy', split='index',
-                                     cut_points=CUT_POINTS[name])
+    assert cfg.test_evaluator == dict(type='LongTailAccuracy', split='index',
+                                      cut_points=CUT_POINTS[name])
+    assert cfg.val_evaluator == dict(cfg.test_evaluator, per_class=False)
+    METRICS.build(cfg.val_evaluator)
     METRICS.build(cfg.test_evaluator)
     assert {'mean', 'std', 'num_classes'} <= set(cfg.data_preprocessor)
     for loader in (cfg.train_dataloader, cfg.val_dataloader, cfg.test_dataloader):

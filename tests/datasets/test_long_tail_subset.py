@@ -61,6 +61,9 @@ def test_fashion_mnist_lt_from_idx_files(tmp_path, compress):
     np.testing.assert_array_equal(train.class_counts, nums)
     assert train.metainfo['train_class_counts'] == nums
     assert train.metainfo['classes'][0] == 'T-shirt/top'
+    balanced = ClassBalancedDataset(train, oversample_thr=0.5)
+    assert len(balanced) > len(train)
+    np.testing.assert_array_equal(get_class_counts(balanced), nums)
     raw_labels = read_idx(str(tmp_path / 'train-labels-idx1-ubyte') +
                           ('.gz' if compress else ''))
     np.testing.assert_array_equal(_ids(train), _reference_keep(raw_labels, nums))

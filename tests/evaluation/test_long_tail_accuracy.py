@@ -51,6 +51,12 @@ def test_student_index_split_hand_computed():
     assert out['long_tail/train_class_counts'] == [9, 5, 4, 1]
     assert next(iter(out)) == 'long_tail/avg/top1'
 
+    short = METRICS.build(dict(type='LongTailAccuracy', split='index', cut_points=[1, 3],
+                               per_class=False))
+    short.process(None, _student_samples())
+    assert short.evaluate(len(LABELS)) == {
+        k: v for k, v in out.items() if not isinstance(v, list)}
+
 
 def _ranked(ranking):
     scores = torch.zeros(len(ranking))
