@@ -1,5 +1,8 @@
 import json
 import runpy
+import subprocess
+import sys
+from pathlib import Path
 
 import torch
 from mmpretrain.registry import METRICS
@@ -7,6 +10,7 @@ from mmpretrain.registry import METRICS
 from deitlt_mm.evaluation.plot import plot_per_class_accuracy
 
 PNG_SIGNATURE = b'\x89PNG\r\n\x1a\n'
+SCRIPT = Path(__file__).resolve().parents[2] / 'tools' / 'analysis' / 'plot_per_class_accuracy.py'
 
 
 def _metrics(plot_path=None):
@@ -29,12 +33,21 @@ def _is_png(path):
 
 
 def test_script_writes_png_from_json(tmp_path):
+    # The layout tools/test.py --out writes: metrics under a "metrics" key.
+    results = tmp_path / 'results.json'
+    results.write_text(json.dumps(dict(config='x.py', metrics=_metrics())))
+    out = tmp_path / 'plots' / 'per_class.png'
+    main = runpy.run_path(str(SCRIPT))['main']
+    main([str(results), str(out), '--title', 'toy'])
+    assert _is_png(out)
+
+
+def test_script_runs_standalone_without_install(tmp_path):
     results = tmp_path / 'results.json'
     results.write_text(json.dumps(_metrics()))
-    out = tmp_path / 'plots' / 'per_class.png'
-    script = 'tools/analysis/plot_per_class_accuracy.py'
-    main = runpy.run_path(script)['main']
-    main([str(results), str(out), '--title', 'toy'])
+    out = tmp_path / 'per_class.png'
+    subprocess.run([sys.executable, str(SCRIPT), str(results), str(out)], check=True,
+                   cwd=tmp_path, env={'PATH': '/usr/bin:/bin', 'HOME': str(tmp_path)})
     assert _is_png(out)
 
 

@@ -11,8 +11,12 @@ also sit under a top-level ``"metrics"`` key.
 """
 import argparse
 import json
+import os.path as osp
+import sys
 
-from deitlt_mm.evaluation.plot import plot_per_class_accuracy
+# Runs from a checkout without installing the package, like tools/train.py.
+sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
+from deitlt_mm.evaluation.plot import plot_per_class_accuracy  # noqa: E402
 
 
 def parse_args(argv=None):
