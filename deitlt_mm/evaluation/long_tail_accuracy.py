@@ -100,10 +100,10 @@ class LongTailAccuracy(BaseMetric):
 
     def process(self, data_batch, data_samples: Sequence[dict]) -> None:
         for sample in data_samples:
-            fields = [(name, key) for name, key in STUDENT_FIELDS if key in sample]
-            if not any(key == 'pred_score' for _, key in fields):
+            if 'pred_score' not in sample:
                 raise KeyError('LongTailAccuracy: data sample has no "pred_score"; got keys '
                                f'{sorted(sample)}')
+            fields = [(name, key) for name, key in STUDENT_FIELDS if key in sample]
             if len(fields) == 1:  # plain classifier: no name level in the keys
                 fields = [('', 'pred_score')]
             result = dict(gt_label=int(torch.as_tensor(sample['gt_label']).reshape(-1)[0]))
@@ -142,6 +142,9 @@ class LongTailAccuracy(BaseMetric):
                              'evaluation set?).')
         num_classes = results[0]['num_classes']
         labels = np.asarray([r['gt_label'] for r in results], dtype=np.int64)
+        if labels.min() < 0 or labels.max() >= num_classes:
+            raise ValueError(f'LongTailAccuracy: ground-truth labels span [{labels.min()}, '
+                             f'{labels.max()}] but scores have {num_classes} classes.')
         groups = np.asarray(self.class_groups(num_classes))
         samples_per_class = np.bincount(labels, minlength=num_classes)
         names = [k for k in results[0] if k not in ('gt_label', 'num_classes')]

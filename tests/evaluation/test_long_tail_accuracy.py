@@ -106,6 +106,12 @@ def test_empty_group_is_nan_and_bad_configs():
     no_counts.process(None, _student_samples())
     with pytest.raises(ValueError, match='train_class_counts'):
         no_counts.evaluate(len(LABELS))
+    with pytest.raises(KeyError, match='pred_score'):
+        metric.process(None, [dict(gt_label=torch.tensor([0]),
+                                   pred_score_cls=_one_hot_scores(0))])
+    metric.process(None, [dict(gt_label=torch.tensor([9]), pred_score=_one_hot_scores(0))])
+    with pytest.raises(ValueError, match=r'labels span \[9, 9\] but scores have 4 classes'):
+        metric.evaluate(1)
 
 
 # ---- distributed: 2 gloo ranks give the numbers of 1 process -----------------
