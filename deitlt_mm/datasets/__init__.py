@@ -1,4 +1,14 @@
+from .cifar10_lt import CIFAR10LT
+from .cifar100_lt import CIFAR100LT
+from .fashion_mnist_lt import FashionMNISTLT
+from .imagenet_lt import ImageNetLT
+from .inaturalist2018 import INaturalist2018
+from .list_file_lt_dataset import ListFileLTDataset
+from .long_tail_subset import LongTailSubset
 from .random_image_dataset import RandomImageDataset
+from .transforms import GrayToRGB, LoadImageWithCheck
 from .utils import get_class_counts
 
-__all__ = ['RandomImageDataset', 'get_class_counts']
+__all__ = ['CIFAR10LT', 'CIFAR100LT', 'FashionMNISTLT', 'GrayToRGB', 'ImageNetLT',
+           'INaturalist2018', 'ListFileLTDataset', 'LoadImageWithCheck', 'LongTailSubset',
+           'RandomImageDataset', 'get_class_counts']

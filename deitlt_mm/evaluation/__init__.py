@@ -1,3 +1,5 @@
+from .long_tail_accuracy import LongTailAccuracy
+from .report import format_long_tail_table
 from .results import format_metrics, to_jsonable
 
-__all__ = ['format_metrics', 'to_jsonable']
+__all__ = ['LongTailAccuracy', 'format_long_tail_table', 'format_metrics', 'to_jsonable']

@@ -4,6 +4,8 @@ import numbers
 import numpy as np
 import torch
 
+from .report import format_long_tail_table
+
 
 def to_jsonable(value):
     """Tensors / numpy values / nested containers -> plain JSON types."""
@@ -20,10 +22,15 @@ def to_jsonable(value):
     raise TypeError(f'cannot write {type(value).__name__} value {value!r} as JSON')
 
 
-def format_metrics(metrics: dict) -> str:
-    """One ``name: value`` line per scalar metric; lists are summarised by length."""
-    lines = []
+def format_metrics(metrics: dict, long_tail_prefix: str = 'long_tail') -> str:
+    """The long-tail table (rows CLS / DIST / AVG, columns overall / head / mid /
+    tail), then one ``name: value`` line per other metric (lists summarised by
+    length), e.g. a plain mmpretrain ``accuracy/top1``."""
+    table = format_long_tail_table(metrics, prefix=long_tail_prefix)
+    lines = [table] if table else []
     for key, value in metrics.items():
+        if key.startswith(long_tail_prefix + '/'):
+            continue
         value = to_jsonable(value)
         if isinstance(value, float):
             lines.append(f'{key}: {value:.2f}')

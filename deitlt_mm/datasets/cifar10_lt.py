@@ -1,0 +1,116 @@
+"""CIFAR-10-LT: the long-tailed CIFAR-10 training set of the LDAM / DeiT-LT papers."""
+import os.path as osp
+import pickle
+from typing import List, Tuple
+
+import mmengine.dist as dist
+import numpy as np
+from mmpretrain.datasets import CIFAR10
+from mmpretrain.datasets.utils import download_and_extract_archive
+from mmpretrain.registry import DATASETS
+
+from .long_tail import long_tail_subset
+
+
+@DATASETS.register_module()
+class CIFAR10LT(CIFAR10):
+    """Long-tailed CIFAR-10 read from the python pickles (``cifar-10-batches-py/``).
+
+    The training split keeps exactly the images the reference keeps (see
+    :func:`~deitlt_mm.datasets.long_tail.long_tail_subset`): class ``i`` keeps
+    ``int(n_max * imb_factor ** (i / (C - 1)))`` images (``exp``) chosen by a
+    seed-0 shuffle per class in label order. Class 0 is already the most frequent
+    one, so labels keep their CIFAR meaning. The test split is the full balanced
+    test set.
+
+    Unlike mmpretrain's ``CIFAR10`` nothing is downloaded unless ``download=True``,
+    and files are checked for presence only (no md5), so re-packed or synthetic
+    pickles of the same format load too.
+
+    Args:
+        data_root (str): folder that contains ``cifar-10-batches-py/``.
+        split (str): ``'train'`` (long-tailed) or ``'test'`` (balanced).
+        imb_type (str): ``'exp'`` or ``'step'``.
+        imb_factor (float): tail / head ratio (0.01 = IF100, 0.02 = IF50).
+        seed (int): seed of the per-class shuffle (0 in the reference).
+        download (bool): fetch the archive from the official URL when files are missing.
+
+    Each item before the pipeline is ``dict(img=HxWx3 uint8 RGB, gt_label=int)``.
+    Attributes: ``class_counts`` (int64 ``[C]``, images per class of this split);
+    ``metainfo['train_class_counts']`` (list of int) holds the long-tailed training counts on
+    both splits (the shot-based metric split needs them at test time).
+    """
+
+    def __init__(self,
+                 data_root: str = '',
+                 split: str = 'train',
+                 imb_type: str = 'exp',
+                 imb_factor: float = 0.01,
+                 seed: int = 0,
+                 download: bool = False,
+                 **kwargs):
+        self.imb_type = imb_type
+        self.imb_factor = float(imb_factor)
+        self.seed = int(seed)
+        super().__init__(data_root=data_root, split=split, download=download, **kwargs)
+
+    def _expected_files(self) -> List[str]:
+        folder = osp.join(self.data_prefix['root'], self.base_folder)
+        return [osp.join(folder, name) for name, _ in self.train_list + self.test_list]
+
+    def _ensure_files(self) -> None:
+        """Download when asked, else fail once with the expected location."""
+        missing = [f for f in self._expected_files() if not osp.isfile(f)]
+        if missing and self.download and dist.is_main_process():
+            download_and_extract_archive(
+                self.url, self.data_prefix['root'], filename=self.filename, md5=self.tgz_md5)
+        dist.barrier()
+        missing = [f for f in self._expected_files() if not osp.isfile(f)]
+        if missing:
+            folder = osp.join(self.data_prefix['root'], self.base_folder)
+            names = ', '.join(osp.basename(f) for f in missing)
+            raise FileNotFoundError(
+                f'{type(self).__name__}: dataset files missing in {folder} ({names}). '
+                f'Extract {self.filename} ({self.url}) into {self.data_prefix["root"]} '
+                'or set download=True in the dataset config.')
+
+    def _read_batches(self, names) -> Tuple[np.ndarray, np.ndarray]:
+        """Images (N x 32 x 32 x 3 RGB) and labels of the named pickle files."""
+        images, labels = [], []
+        folder = osp.join(self.data_prefix['root'], self.base_folder)
+        for name in names:
+            path = osp.join(folder, name)
+            with open(path, 'rb') as f:
+                entry = pickle.load(f, encoding='latin1')
+            key = 'labels' if 'labels' in entry else 'fine_labels'
+            if 'data' not in entry or key not in entry:
+                raise ValueError(
+                    f'{path}: expected a CIFAR pickle with keys "data" and "labels" '
+                    f'or "fine_labels", got {sorted(entry)}')
+            images.append(np.asarray(entry['data'], dtype=np.uint8))
+            labels.extend(entry[key])
+        images = np.vstack(images).reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)
+        return images, np.asarray(labels, dtype=np.int64)
+
+    def load_data_list(self) -> List[dict]:
+        self._ensure_files()
+        num_classes = len(self.CLASSES)
+        train_images, train_labels = self._read_batches([name for name, _ in self.train_list])
+        train_keep = long_tail_subset(
+            train_labels, num_classes, self.imb_type, self.imb_factor, self.seed)
+        self._metainfo['train_class_counts'] = np.bincount(
+            train_labels[train_keep], minlength=num_classes).tolist()
+
+        if self.split == 'train':
+            images, labels, keep = train_images, train_labels, train_keep
+        else:
+            images, labels = self._read_batches([name for name, _ in self.test_list])
+            keep = np.arange(len(labels))
+        self.class_counts = np.bincount(labels[keep], minlength=num_classes).astype(np.int64)
+        return [dict(img=images[i], gt_label=int(labels[i])) for i in keep]
+
+    def extra_repr(self) -> List[str]:
+        body = super().extra_repr()
+        body.append(f'Long tail: \t{self.imb_type}, imb_factor={self.imb_factor}, '
+                    f'seed={self.seed}')
+        return body

@@ -1,0 +1,81 @@
+"""The long-tail subsampling rule of CIFAR-LT, shared by every LT subset we build.
+
+One implementation serves :class:`CIFAR10LT`, :class:`CIFAR100LT`,
+:class:`FashionMNISTLT` and the generic :class:`LongTailSubset` wrapper, so all of
+them keep exactly the images the reference procedure keeps.
+"""
+from typing import List, Sequence
+
+import numpy as np
+
+IMB_TYPES = ('exp', 'step')
+
+
+def long_tail_class_counts(n_max: float, num_classes: int, imb_type: str,
+                           imb_factor: float) -> List[int]:
+    """Images kept per class (label order) by the CIFAR-LT profile.
+
+    Args:
+        n_max (float): images of the most frequent class (the balanced per-class size).
+        num_classes (int): C, at least 2.
+        imb_type (str): ``'exp'``: class ``i`` keeps
+            ``int(n_max * imb_factor ** (i / (C - 1)))``; ``'step'``: the first
+            ``C // 2`` classes keep ``int(n_max)``, the others
+            ``int(n_max * imb_factor)``.
+        imb_factor (float): tail / head ratio, e.g. 0.01 for "IF100".
+
+    Returns:
+        list[int]: C per-class targets.
+    """
+    if imb_type not in IMB_TYPES:
+        raise ValueError(f'imb_type must be one of {IMB_TYPES}, got {imb_type!r}')
+    if not 0 < imb_factor <= 1:
+        raise ValueError(f'imb_factor must be in (0, 1], got {imb_factor}')
+    if num_classes < 2:
+        raise ValueError(f'A long-tailed profile needs at least 2 classes, got {num_classes}')
+    if imb_type == 'exp':
+        return [int(n_max * imb_factor ** (i / (num_classes - 1.0)))
+                for i in range(num_classes)]
+    head = num_classes // 2
+    return [int(n_max)] * head + [int(n_max * imb_factor)] * (num_classes - head)
+
+
+def select_long_tail_indices(labels: Sequence[int], num_per_class: Sequence[int],
+                             seed: int = 0) -> np.ndarray:
+    """Indices of the images the reference's LT procedure keeps, in its order.
+
+    The reference calls ``np.random.seed(seed)`` once, then for each class ``c``
+    in label order shuffles ``np.where(labels == c)[0]`` with the global generator
+    and keeps the first ``num_per_class[c]``. A local ``RandomState(seed)`` draws
+    the same stream without touching numpy's global state.
+
+    Args:
+        labels (Sequence[int]): label of every image of the balanced set.
+        num_per_class (Sequence[int]): images to keep per class; a class with fewer
+            images keeps all of them.
+        seed (int): the seed of the procedure (0 in the reference).
+
+    Returns:
+        np.ndarray: ``int64`` indices into ``labels``, classes concatenated in
+        label order.
+    """
+    labels = np.asarray(labels, dtype=np.int64)
+    rng = np.random.RandomState(seed)
+    kept = []
+    for cls, num in enumerate(num_per_class):
+        idx = np.where(labels == cls)[0]
+        rng.shuffle(idx)
+        kept.append(idx[:num])
+    return np.concatenate(kept).astype(np.int64) if kept else np.zeros(0, np.int64)
+
+
+def long_tail_subset(labels: Sequence[int], num_classes: int, imb_type: str,
+                     imb_factor: float, seed: int = 0) -> np.ndarray:
+    """Apply the whole rule to a balanced label vector: profile, then selection.
+
+    ``n_max`` is the size of the largest class (the balanced per-class size).
+    """
+    labels = np.asarray(labels, dtype=np.int64)
+    n_max = np.bincount(labels, minlength=num_classes).max() if labels.size else 0
+    counts = long_tail_class_counts(int(n_max), num_classes, imb_type, imb_factor)
+    return select_long_tail_indices(labels, counts, seed)

@@ -1,0 +1,158 @@
+import math
+
+import numpy as np
+import pytest
+import torch
+import torch.distributed as torch_dist
+import torch.multiprocessing as mp
+from mmengine.dataset import DefaultSampler
+from mmpretrain.registry import METRICS
+
+import deitlt_mm  # noqa: F401  (the spawned ranks register components through this import)
+
+N_CLASSES = 4
+LABELS = [0, 0, 1, 2, 3, 3]
+# Argmax of each prediction per sample (the other classes score lower).
+CLS_ARGMAX = [0, 1, 1, 0, 3, 2]    # correct: 1 0 1 0 1 0
+DIST_ARGMAX = [0, 0, 2, 2, 0, 0]   # correct: 1 1 0 1 0 0
+AVG_ARGMAX = [0, 0, 1, 2, 3, 1]    # correct: 1 1 1 1 1 0
+
+
+def _one_hot_scores(argmax, num_classes=N_CLASSES):
+    scores = torch.full((num_classes,), 0.1)
+    scores[argmax] = 0.7
+    return scores
+
+
+def _student_samples(indices=range(len(LABELS))):
+    return [dict(gt_label=torch.tensor([LABELS[i]]),
+                 pred_score_cls=_one_hot_scores(CLS_ARGMAX[i]),
+                 pred_score_dist=_one_hot_scores(DIST_ARGMAX[i]),
+                 pred_score=_one_hot_scores(AVG_ARGMAX[i])) for i in indices]
+
+
+def test_student_index_split_hand_computed():
+    metric = METRICS.build(dict(type='LongTailAccuracy', split='index', cut_points=[1, 3]))
+    metric.dataset_meta = dict(classes=('a', 'b', 'c', 'd'), train_class_counts=[9, 5, 4, 1])
+    metric.process(None, _student_samples())
+    out = metric.evaluate(len(LABELS))
+    # head = class 0, mid = classes 1-2, tail = class 3.
+    expected = {
+        'cls': dict(top1=50.0, head=50.0, mid=50.0, tail=50.0, per_class=[50, 100, 0, 50]),
+        'dist': dict(top1=50.0, head=100.0, mid=50.0, tail=0.0, per_class=[100, 0, 100, 0]),
+        'avg': dict(top1=500 / 6, head=100.0, mid=100.0, tail=50.0,
+                    per_class=[100, 100, 100, 50]),
+    }
+    for name, figures in expected.items():
+        for figure, value in figures.items():
+            assert out[f'long_tail/{name}/{figure}'] == pytest.approx(value), (name, figure)
+        assert f'long_tail/{name}/top5' not in out  # only 4 classes
+    assert out['long_tail/class_groups'] == ['head', 'mid', 'mid', 'tail']
+    assert out['long_tail/train_class_counts'] == [9, 5, 4, 1]
+    assert next(iter(out)) == 'long_tail/avg/top1'
+
+    short = METRICS.build(dict(type='LongTailAccuracy', split='index', cut_points=[1, 3],
+                               per_class=False))
+    short.process(None, _student_samples())
+    assert short.evaluate(len(LABELS)) == {
+        k: v for k, v in out.items() if not isinstance(v, list)}
+
+
+def _ranked(ranking):
+    scores = torch.zeros(len(ranking))
+    scores[torch.tensor(ranking)] = torch.arange(len(ranking), 0, -1, dtype=torch.float)
+    return scores
+
+
+PLAIN = [  # (label, classes best first)
+    (0, [0, 1, 2, 3, 4, 5, 6]),  # top-1 hit
+    (6, [1, 2, 3, 6, 0, 4, 5]),  # rank 4: top-5 hit
+    (3, [0, 1, 2, 4, 5, 6, 3]),  # miss
+    (1, [0, 1, 2, 3, 4, 5, 6]),  # rank 2: top-5 hit
+]
+TRAIN_COUNTS = [500, 300, 150, 100, 50, 19, 5]  # many: 0-2, medium: 3-4, few: 5-6
+
+
+@pytest.mark.parametrize('counts_from', ['dataset_meta', 'argument'])
+def test_plain_classifier_shot_split_hand_computed(counts_from):
+    cfg = dict(type='LongTailAccuracy', split='shot')
+    if counts_from == 'argument':
+        cfg['class_counts'] = TRAIN_COUNTS
+    metric = METRICS.build(cfg)
+    metric.dataset_meta = dict(classes=tuple('abcdefg'))
+    if counts_from == 'dataset_meta':
+        metric.dataset_meta = dict(classes=tuple('abcdefg'), train_class_counts=TRAIN_COUNTS)
+    metric.process(None, [dict(gt_label=torch.tensor([label]), pred_score=_ranked(ranking))
+                          for label, ranking in PLAIN])
+    out = metric.evaluate(len(PLAIN))
+    assert out['long_tail/top1'] == pytest.approx(25.0)
+    assert out['long_tail/top5'] == pytest.approx(75.0)
+    assert out['long_tail/head'] == pytest.approx(50.0)  # class 0: 100, class 1: 0
+    assert out['long_tail/mid'] == pytest.approx(0.0)    # class 3 (class 4 has no image)
+    assert out['long_tail/tail'] == pytest.approx(0.0)   # class 6 (class 5 has no image)
+    assert out['long_tail/per_class'] == [100.0, 0.0, None, 0.0, None, None, 0.0]
+    assert out['long_tail/class_groups'] == ['head'] * 3 + ['mid'] * 2 + ['tail'] * 2
+    assert not any(k.startswith('long_tail/avg') for k in out)
+
+
+def test_empty_group_is_nan_and_bad_configs():
+    metric = METRICS.build(dict(type='LongTailAccuracy', split='index', cut_points=[2, 4]))
+    metric.process(None, _student_samples())
+    out = metric.evaluate(len(LABELS))
+    assert math.isnan(out['long_tail/cls/tail'])
+    with pytest.raises(ValueError, match='cut_points'):
+        METRICS.build(dict(type='LongTailAccuracy', split='index'))
+    no_counts = METRICS.build(dict(type='LongTailAccuracy', split='shot'))
+    no_counts.process(None, _student_samples())
+    with pytest.raises(ValueError, match='train_class_counts'):
+        no_counts.evaluate(len(LABELS))
+    with pytest.raises(KeyError, match='pred_score'):
+        metric.process(None, [dict(gt_label=torch.tensor([0]),
+                                   pred_score_cls=_one_hot_scores(0))])
+    metric.process(None, [dict(gt_label=torch.tensor([9]), pred_score=_one_hot_scores(0))])
+    with pytest.raises(ValueError, match=r'labels span \[9, 9\] but scores have 4 classes'):
+        metric.evaluate(1)
+
+
+# ---- distributed: 2 gloo ranks give the numbers of 1 process -----------------
+
+def _random_samples(num, seed=0):
+    gen = torch.Generator().manual_seed(seed)
+    labels = torch.randint(0, 8, (num,), generator=gen)
+    scores = torch.rand(num, 3, 8, generator=gen)
+    return [dict(gt_label=labels[i:i + 1], pred_score_cls=scores[i, 0],
+                 pred_score_dist=scores[i, 1], pred_score=scores[i, 2]) for i in range(num)]
+
+
+def _metric(tmpdir):
+    metric = METRICS.build(dict(type='LongTailAccuracy', split='index', cut_points=[2, 5],
+                                collect_dir=f'{tmpdir}/collect'))
+    metric.dataset_meta = dict(classes=tuple('abcdefgh'))
+    return metric
+
+
+def _rank_worker(rank, world_size, tmpdir, num):
+    torch_dist.init_process_group('gloo', init_method=f'file://{tmpdir}/store',
+                                  rank=rank, world_size=world_size)
+    samples = _random_samples(num)
+    # mmengine's sampler pads the shards to equal length with repeated samples.
+    shard = list(DefaultSampler(list(range(num)), shuffle=False))
+    metric = _metric(tmpdir)
+    for start in range(0, len(shard), 2):  # batches of 2
+        metric.process(None, [samples[i] for i in shard[start:start + 2]])
+    out = metric.evaluate(num)
+    if rank == 0:
+        torch.save(out, f'{tmpdir}/rank0.pt')
+    torch_dist.destroy_process_group()
+
+
+def test_two_process_gloo_equals_single_process(tmp_path):
+    num = 13  # uneven: rank 1 gets one padded sample
+    mp.spawn(_rank_worker, args=(2, str(tmp_path), num), nprocs=2, join=True)
+    distributed = torch.load(tmp_path / 'rank0.pt', weights_only=False)
+    single = _metric(tmp_path)
+    single.process(None, _random_samples(num))
+    expected = single.evaluate(num)
+    assert distributed.keys() == expected.keys()
+    for key, value in expected.items():
+        np.testing.assert_equal(distributed[key], value, err_msg=key)
