@@ -1,93 +1,17 @@
-# CIFAR-100-LT (exp, IF100) for the DeiT-LT student at 224 px, plus the 32 px
-# pipeline of the ResNet32 teacher (`teacher_train_pipeline`).
+# CIFAR-100-LT (exp, IF100): the CIFAR-10-LT set-up with 100 classes, the
+# `cifar-100-python/` pickles and the paper's 100-class split.
 # Set imb_factor=0.02 in the dataset dicts for IF50.
+_base_ = ['./cifar10_lt.py']
+
 dataset_type = 'CIFAR100LT'
 data_root = 'data/cifar100'  # holds cifar-100-python/
 num_classes = 100
 
-# ImageNet mean / std (REFERENCE step 1). CIFAR arrays are RGB already.
-data_preprocessor = dict(
-    num_classes=num_classes,
-    mean=[123.675, 116.28, 103.53],
-    std=[58.395, 57.12, 57.375],
-    to_rgb=False)
-rgb_mean = data_preprocessor['mean']
-rgb_std = data_preprocessor['std']
-
-# DeiT train transform (timm create_transform with rand-m9-mstd0.5-inc1 and
-# re_prob 0.25 pixel mode). timm skips colour jitter whenever auto-augment is on,
-# so the reference's ColorJitter 0.3 is not applied and has no transform here.
-# Pixel-mode erasing on normalised tensors = mean + std * N(0, 1) in pixel space.
-train_pipeline = [
-    dict(type='RandomResizedCrop', scale=224, backend='pillow', interpolation='bicubic'),
-    dict(type='RandomFlip', prob=0.5, direction='horizontal'),
-    dict(
-        type='RandAugment',
-        policies='timm_increasing',
-        num_policies=2,
-        total_level=10,
-        magnitude_level=9,
-        magnitude_std=0.5,
-        hparams=dict(pad_val=[round(x) for x in rgb_mean], interpolation='bicubic')),
-    dict(
-        type='RandomErasing',
-        erase_prob=0.25,
-        mode='rand',
-        min_area_ratio=0.02,
-        max_area_ratio=1 / 3,
-        fill_color=rgb_mean,
-        fill_std=rgb_std),
-    dict(type='PackInputs'),
-]
-
-# Resize the short edge to 224 / 0.875 = 256, centre crop 224.
-test_pipeline = [
-    dict(type='ResizeEdge', scale=256, edge='short', backend='pillow',
-         interpolation='bicubic'),
-    dict(type='CenterCrop', crop_size=224),
-    dict(type='PackInputs'),
-]
-
-# ResNet32 teacher trained on the LT set at 32 px.
-teacher_train_pipeline = [
-    dict(type='RandomCrop', crop_size=32, padding=4),
-    dict(type='RandomFlip', prob=0.5, direction='horizontal'),
-    dict(type='PackInputs'),
-]
-teacher_test_pipeline = [dict(type='PackInputs')]
-
-train_dataloader = dict(
-    batch_size=128,
-    num_workers=8,
-    persistent_workers=True,
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        split='train',
-        imb_type='exp',
-        imb_factor=0.01,
-        pipeline=train_pipeline),
-    sampler=dict(type='DefaultSampler', shuffle=True),
-)
-
-val_dataloader = dict(
-    batch_size=128,
-    num_workers=8,
-    persistent_workers=True,
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        split='test',
-        imb_type='exp',
-        imb_factor=0.01,
-        pipeline=test_pipeline),
-    sampler=dict(type='DefaultSampler', shuffle=False),
-)
-# Paper split: head 0-35, mid 36-70, tail 71-99.
-# Validation during training logs the group figures only; the test run also
-# reports per-class accuracies, class groups and training counts (JSON / plot).
-val_evaluator = dict(
-    type='LongTailAccuracy', split='index', cut_points=[36, 71], per_class=False)
-
+data_preprocessor = dict(num_classes=num_classes)
+train_dataloader = dict(dataset=dict(type=dataset_type, data_root=data_root))
+val_dataloader = dict(dataset=dict(type=dataset_type, data_root=data_root))
 test_dataloader = val_dataloader
-test_evaluator = dict(type='LongTailAccuracy', split='index', cut_points=[36, 71])
+
+# Paper split: head 0-35, mid 36-70, tail 71-99.
+val_evaluator = dict(cut_points=[36, 71])
+test_evaluator = dict(cut_points=[36, 71])

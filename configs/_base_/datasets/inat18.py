@@ -1,84 +1,16 @@
-# iNaturalist-2018 for the DeiT-LT student at 224 px. data_root holds the list
-# files (iNaturalist18_{train,val}.txt) and the images at the listed paths.
-# Labels are re-indexed by training frequency with the reference's numpy-1.24 tie
-# order; to pin the published map, save it once (dataset.save_class_map(path))
-# and set class_map_file=path in both datasets.
+# iNaturalist-2018: the ImageNet-LT set-up with 8142 classes, the list files
+# iNaturalist18_{train,val}.txt in data_root, evaluated on the validation list.
+_base_ = ['./imagenet_lt.py']
+
 dataset_type = 'INaturalist2018'
 data_root = 'data/inat2018'
 num_classes = 8142
 
-data_preprocessor = dict(
-    num_classes=num_classes,
-    mean=[123.675, 116.28, 103.53],
-    std=[58.395, 57.12, 57.375],
-    to_rgb=True)  # images are loaded BGR
-bgr_mean = data_preprocessor['mean'][::-1]
-bgr_std = data_preprocessor['std'][::-1]
-
-# DeiT train transform; timm skips colour jitter when auto-augment is on, so the
-# reference's ColorJitter 0.3 has no transform here.
-train_pipeline = [
-    dict(type='LoadImageWithCheck'),
-    dict(type='RandomResizedCrop', scale=224, backend='pillow', interpolation='bicubic'),
-    dict(type='RandomFlip', prob=0.5, direction='horizontal'),
-    dict(
-        type='RandAugment',
-        policies='timm_increasing',
-        num_policies=2,
-        total_level=10,
-        magnitude_level=9,
-        magnitude_std=0.5,
-        hparams=dict(pad_val=[round(x) for x in bgr_mean], interpolation='bicubic')),
-    dict(
-        type='RandomErasing',
-        erase_prob=0.25,
-        mode='rand',
-        min_area_ratio=0.02,
-        max_area_ratio=1 / 3,
-        fill_color=bgr_mean,
-        fill_std=bgr_std),
-    dict(type='PackInputs'),
-]
-
-test_pipeline = [
-    dict(type='LoadImageWithCheck'),
-    dict(type='ResizeEdge', scale=256, edge='short', backend='pillow',
-         interpolation='bicubic'),
-    dict(type='CenterCrop', crop_size=224),
-    dict(type='PackInputs'),
-]
-
-train_dataloader = dict(
-    batch_size=128,
-    num_workers=8,
-    persistent_workers=True,
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        split='train',
-        class_map_file=None,
-        pipeline=train_pipeline),
-    sampler=dict(type='DefaultSampler', shuffle=True),
-)
-
-# iNaturalist-2018 is evaluated on its validation list.
-val_dataloader = dict(
-    batch_size=128,
-    num_workers=8,
-    persistent_workers=True,
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        split='val',
-        class_map_file=None,
-        pipeline=test_pipeline),
-    sampler=dict(type='DefaultSampler', shuffle=False),
-)
-# Paper split by frequency index: head 0-841, mid 842-4542, tail 4543-8141.
-# Validation during training logs the group figures only; the test run also
-# reports per-class accuracies, class groups and training counts (JSON / plot).
-val_evaluator = dict(
-    type='LongTailAccuracy', split='index', cut_points=[842, 4543], per_class=False)
-
+data_preprocessor = dict(num_classes=num_classes)
+train_dataloader = dict(dataset=dict(type=dataset_type, data_root=data_root))
+val_dataloader = dict(dataset=dict(type=dataset_type, data_root=data_root, split='val'))
 test_dataloader = val_dataloader
-test_evaluator = dict(type='LongTailAccuracy', split='index', cut_points=[842, 4543])
+
+# Paper split by frequency index: head 0-841, mid 842-4542, tail 4543-8141.
+val_evaluator = dict(cut_points=[842, 4543])
+test_evaluator = dict(cut_points=[842, 4543])
