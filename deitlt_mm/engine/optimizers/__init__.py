@@ -1,1 +1,3 @@
-__all__ = []
+from .sam_optim_wrapper import SAMOptimWrapper
+
+__all__ = ['SAMOptimWrapper']
