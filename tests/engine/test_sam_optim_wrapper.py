@@ -7,7 +7,9 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from mmengine.model import BaseModel
-from mmpretrain.registry import OPTIM_WRAPPERS
+from mmengine.registry import DefaultScope
+from mmpretrain.registry import MODELS, OPTIM_WRAPPERS
+from mmpretrain.structures import DataSample
 
 LR, WD, RHO = 0.1, 1e-3, 0.5
 
@@ -178,3 +180,33 @@ def test_sam_amp_wrapper_runs_both_passes_under_autocast(monkeypatch):
     for param, want in zip(model.parameters(), expected):
         torch.testing.assert_close(param.detach(), want, rtol=0, atol=1e-6)
     assert wrapper.inner_count == 1
+
+
+@pytest.mark.parametrize('model_cfg', [
+    dict(type='ImageClassifier', backbone=dict(type='ResNetCifarOptionA', depth=8),
+         neck=dict(type='GlobalAveragePooling'),
+         head=dict(type='LinearClsHead', num_classes=3, in_channels=64)),
+    dict(type='TimmClassifier', model_name='test_efficientnet', num_classes=3,
+         pretrained=False),
+], ids=['ImageClassifier', 'TimmClassifier'])
+def test_mmpretrain_classifiers_train_unchanged(model_cfg):
+    # As under the Runner: TimmClassifier builds its preprocessor in the default scope.
+    with DefaultScope.overwrite_default_scope('mmpretrain'):
+        model = MODELS.build(dict(model_cfg, data_preprocessor=dict(
+            type='ClsDataPreprocessor', num_classes=3)))
+    generator = torch.Generator().manual_seed(0)
+    data = dict(inputs=torch.rand(4, 3, 16, 16, generator=generator) * 255,
+                data_samples=[DataSample().set_gt_label(y) for y in (0, 1, 2, 0)])
+    plain, reference = copy.deepcopy(model), copy.deepcopy(model)
+    with torch.no_grad():
+        reference(**reference.data_preprocessor(data, True), mode='tensor')
+    plain.train_step(data, OPTIM_WRAPPERS.build(dict(
+        type='OptimWrapper', optimizer=torch.optim.SGD(plain.parameters(), lr=LR))))
+    model.train_step(data, OPTIM_WRAPPERS.build(dict(
+        type='SAMOptimWrapper', rho=RHO, optimizer=torch.optim.SGD(model.parameters(),
+                                                                   lr=LR))))
+    # BN statistics of the first pass only; the weights took a (different) SAM step.
+    for (name, buffer), want in zip(model.named_buffers(), reference.buffers()):
+        torch.testing.assert_close(buffer, want, rtol=0, atol=0, msg=name)
+    moved = [(p - q).abs().max() for p, q in zip(model.parameters(), plain.parameters())]
+    assert max(moved) > 1e-5
