@@ -1,4 +1,9 @@
-from .class_balanced import effective_number_weights
+from .class_balanced import DRWClassWeightedLoss, effective_number_weights
+from .drw_cross_entropy_loss import DRWCrossEntropyLoss
 from .drw_distill_loss import DRWDistillLoss
+from .ldam_loss import LDAMLoss
 
-__all__ = ['DRWDistillLoss', 'effective_number_weights']
+__all__ = [
+    'DRWClassWeightedLoss', 'DRWCrossEntropyLoss', 'DRWDistillLoss', 'LDAMLoss',
+    'effective_number_weights'
+]

@@ -1,0 +1,12 @@
+# CIFAR-100-LT (exp, IF100) at 32 px for the ResNet32 teacher: random crop 32 with
+# padding 4 + horizontal flip (`teacher_train_pipeline`), batch 128, CIFAR
+# normalisation. Settings change imb_factor in the three dataset dicts for IF50.
+_base_ = ['./cifar100_lt.py']
+
+data_preprocessor = dict(
+    mean=[125.307, 122.961, 113.8575], std=[51.5865, 50.847, 51.255], to_rgb=False)
+
+train_dataloader = dict(
+    batch_size=128, dataset=dict(pipeline={{_base_.teacher_train_pipeline}}))
+val_dataloader = dict(batch_size=128, dataset=dict(pipeline={{_base_.teacher_test_pipeline}}))
+test_dataloader = val_dataloader

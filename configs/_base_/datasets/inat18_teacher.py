@@ -1,0 +1,14 @@
+# iNaturalist-2018 at 224 px for the ResNet50 teacher: random resized crop + flip (no
+# RandAugment / erasing, the usual ResNet recipe), batch 256; the test pipeline
+# is the student's (short edge 256, centre crop 224).
+_base_ = ['./inat18.py']
+
+teacher_train_pipeline = [
+    dict(type='LoadImageWithCheck'),
+    dict(type='RandomResizedCrop', scale=224),
+    dict(type='RandomFlip', prob=0.5, direction='horizontal'),
+    dict(type='PackInputs'),
+]
+train_dataloader = dict(batch_size=256, dataset=dict(pipeline=teacher_train_pipeline))
+val_dataloader = dict(batch_size=256)
+test_dataloader = val_dataloader

@@ -1,0 +1,6 @@
+# ResNet32 teacher, CE-DRW + SAM (rho 0.8) on CIFAR-100-LT IF50.
+_base_ = ['./resnet32_ce-drw-sam_cifar100-lt-if100.py']
+
+train_dataloader = dict(dataset=dict(imb_factor=0.02))
+val_dataloader = dict(dataset=dict(imb_factor=0.02))
+test_dataloader = val_dataloader
