@@ -1,16 +1,15 @@
 """DeiT-LT's student loss: CLS-token classification + DIST-token distillation with DRW."""
-from typing import Optional, Sequence
+from typing import Optional
 
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
 from mmpretrain.registry import MODELS
 
-from .class_balanced import effective_number_weights
+from .class_balanced import DRWClassWeightedLoss
 
 
 @MODELS.register_module()
-class DRWDistillLoss(nn.Module):
+class DRWDistillLoss(DRWClassWeightedLoss):
     """``(1 - alpha) * CLS loss`` and ``alpha * DIST loss`` with deferred re-weighting.
 
     CLS loss (on the CLS-token logits):
@@ -58,7 +57,7 @@ class DRWDistillLoss(nn.Module):
                  beta: float = 0.9999,
                  label_smoothing: float = 0.1,
                  weighted_cls_loss: bool = False):
-        super().__init__()
+        super().__init__(beta=beta)
         if distillation_type not in self.distillation_types:
             raise ValueError(f'distillation_type must be one of {self.distillation_types}, '
                              f'got {distillation_type!r}.')
@@ -69,29 +68,15 @@ class DRWDistillLoss(nn.Module):
         self.alpha = alpha
         self.distillation_type = distillation_type
         self.tau = tau
-        self.beta = beta
         self.label_smoothing = label_smoothing
         self.weighted_cls_loss = weighted_cls_loss
-        self.drw_active = False
-        # Not a persistent buffer: counts come from the dataset at every run start,
-        # so checkpoints do not depend on them.
-        self.register_buffer('class_weights', torch.empty(0), persistent=False)
-
-    def set_class_counts(self, counts: Sequence[int]) -> None:
-        """Store the effective-number weights of ``counts`` (``[C]`` images per class)."""
-        self.class_weights = effective_number_weights(counts, self.beta).to(
-            self.class_weights.device)
 
     def _drw_weights(self, num_classes: int) -> Optional[torch.Tensor]:
-        if not self.drw_active:
-            return None
-        if self.class_weights.numel() == 0:
-            raise RuntimeError('DRWDistillLoss: DRW is active but no class counts were set; '
-                               'DRWHook calls set_class_counts() at before_train.')
-        if self.class_weights.numel() != num_classes:
-            raise ValueError(f'DRWDistillLoss: {self.class_weights.numel()} class weights for '
+        weights = self.drw_weights()
+        if weights is not None and weights.numel() != num_classes:
+            raise ValueError(f'DRWDistillLoss: {weights.numel()} class weights for '
                              f'{num_classes} logits.')
-        return self.class_weights
+        return weights
 
     def _label_loss(self, logits: torch.Tensor, target: torch.Tensor,
                     weight: Optional[torch.Tensor]) -> torch.Tensor:
