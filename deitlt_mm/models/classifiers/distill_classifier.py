@@ -1,4 +1,5 @@
 """Student classifier that distils from a frozen teacher inside ``loss``."""
+import os.path as osp
 from typing import List, Optional, Union
 
 import torch
@@ -35,7 +36,8 @@ class DistillClassifier(ImageClassifier):
             ``ImageClassifier`` (ResNet32 / ResNet50 teacher), a ``TimmClassifier``.
             None trains without a teacher (``distillation_type='none'``).
         teacher_checkpoint (str, optional): weights of the teacher: a PaCo file
-            (converted on the fly) or a state dict in the teacher's own keys.
+            (converted on the fly) or a state dict in the teacher's own keys. A
+            missing file is a ``FileNotFoundError`` at construction.
         teacher_size (int, optional): side of the teacher's input; None keeps
             the student's size.
 
@@ -74,6 +76,13 @@ class DistillClassifier(ImageClassifier):
                        checkpoint: Optional[str]) -> Optional[nn.Module]:
         if teacher is None:
             return None
+        # Checked before building anything: a run must not start with a random teacher
+        # or fail later for a path typo.
+        if checkpoint is not None and not osp.isfile(checkpoint):
+            raise FileNotFoundError(
+                f'teacher_checkpoint {checkpoint!r} does not exist. Set the teacher weights '
+                'with --cfg-options model.teacher_checkpoint=PATH (the configs under '
+                'configs/deitlt/ and configs/demo/ also read DEITLT_TEACHER_CKPT).')
         model = MODELS.build(teacher)
         if checkpoint is None:
             model.init_weights()
