@@ -55,11 +55,18 @@ class DistillClassifier(ImageClassifier):
                  train_cfg: Optional[dict] = None,
                  data_preprocessor: Optional[Union[dict, nn.Module]] = None,
                  init_cfg: Optional[dict] = None):
+        if teacher is None and teacher_checkpoint is not None:
+            raise ValueError('teacher_checkpoint is set but teacher (its model config) is None.')
+        # Checked before building anything: a path typo must fail at once, not after a
+        # DeiT-B build, and a run must never start with a randomly initialised teacher.
+        if teacher_checkpoint is not None and not osp.isfile(teacher_checkpoint):
+            raise FileNotFoundError(
+                f'teacher_checkpoint {teacher_checkpoint!r} does not exist. Set the teacher '
+                'weights with --cfg-options model.teacher_checkpoint=PATH (the configs under '
+                'configs/deitlt/ and configs/demo/ also read DEITLT_TEACHER_CKPT).')
         super().__init__(backbone=backbone, neck=neck, head=head, pretrained=pretrained,
                          train_cfg=train_cfg, data_preprocessor=data_preprocessor,
                          init_cfg=init_cfg)
-        if teacher is None and teacher_checkpoint is not None:
-            raise ValueError('teacher_checkpoint is set but teacher (its model config) is None.')
         distillation_type = getattr(getattr(self.head, 'loss_module', None),
                                     'distillation_type', 'none')
         if teacher is None and distillation_type != 'none':
@@ -76,13 +83,6 @@ class DistillClassifier(ImageClassifier):
                        checkpoint: Optional[str]) -> Optional[nn.Module]:
         if teacher is None:
             return None
-        # Checked before building anything: a run must not start with a random teacher
-        # or fail later for a path typo.
-        if checkpoint is not None and not osp.isfile(checkpoint):
-            raise FileNotFoundError(
-                f'teacher_checkpoint {checkpoint!r} does not exist. Set the teacher weights '
-                'with --cfg-options model.teacher_checkpoint=PATH (the configs under '
-                'configs/deitlt/ and configs/demo/ also read DEITLT_TEACHER_CKPT).')
         model = MODELS.build(teacher)
         if checkpoint is None:
             model.init_weights()
