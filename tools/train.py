@@ -46,7 +46,9 @@ def merge_args(cfg: Config, args) -> Config:
         if not torch.cuda.is_available():
             raise SystemExit('--amp needs a CUDA device (mmengine AmpOptimWrapper); '
                              'none is available.')
-        cfg.optim_wrapper.type = 'AmpOptimWrapper'
+        # SAM keeps its two-pass step under mixed precision.
+        sam = cfg.optim_wrapper.get('type') == 'SAMOptimWrapper'
+        cfg.optim_wrapper.type = 'SAMAmpOptimWrapper' if sam else 'AmpOptimWrapper'
         cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
 
     if args.resume == 'auto':

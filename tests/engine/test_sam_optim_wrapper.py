@@ -1,4 +1,5 @@
 """SAMOptimWrapper: one step equals a hand-written SAM / ASAM step; BN, clipping, errors."""
+import contextlib
 import copy
 
 import pytest
@@ -6,7 +7,9 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from mmengine.model import BaseModel
-from mmpretrain.registry import OPTIM_WRAPPERS
+from mmengine.registry import DefaultScope
+from mmpretrain.registry import MODELS, OPTIM_WRAPPERS
+from mmpretrain.structures import DataSample
 
 LR, WD, RHO = 0.1, 1e-3, 0.5
 
@@ -40,11 +43,17 @@ def build_wrapper(model, **kwargs):
     return OPTIM_WRAPPERS.build(dict(type='SAMOptimWrapper', optimizer=optimizer, **kwargs))
 
 
-def hand_written_sam_step(model, data, rho, adaptive, max_norm=None):
-    """Parameters after one SAM / ASAM step, computed from the formulas alone."""
+def hand_written_sam_step(model, data, rho, adaptive, max_norm=None,
+                          forward_context=contextlib.nullcontext):
+    """Parameters after one SAM / ASAM step, computed from the formulas alone.
+
+    Each forward runs in a fresh ``forward_context()`` (autocast caches weight
+    casts per region, so one region around both passes would reuse stale casts).
+    """
     model = copy.deepcopy(model)
     params = list(model.parameters())
-    loss = F.cross_entropy(model.logits(data['inputs']), data['labels'])
+    with forward_context():
+        loss = F.cross_entropy(model.logits(data['inputs']), data['labels'])
     grads = torch.autograd.grad(loss, params)
     with torch.no_grad():
         if adaptive:
@@ -56,7 +65,8 @@ def hand_written_sam_step(model, data, rho, adaptive, max_norm=None):
         originals = [p.clone() for p in params]
         for p, e in zip(params, steps):
             p += e
-    loss = F.cross_entropy(model.logits(data['inputs']), data['labels'])
+    with forward_context():
+        loss = F.cross_entropy(model.logits(data['inputs']), data['labels'])
     grads = torch.autograd.grad(loss, params)
     if max_norm is not None:
         total = torch.sqrt(sum((g**2).sum() for g in grads))
@@ -118,3 +128,85 @@ def test_update_params_without_recorded_forward_is_an_error():
     loss = model(**data, mode='loss')['loss']
     with pytest.raises(RuntimeError, match='optim_context'):
         wrapper.update_params(loss)
+
+
+def test_ascent_ignores_the_loss_scale_and_skips_non_finite_gradients():
+    # Under AMP the first gradient is the loss-scaled one; e must not depend on it.
+    for adaptive in (False, True):
+        model = TinyConvNet()
+        wrapper = build_wrapper(model, rho=RHO, adaptive=adaptive)
+        params = list(model.parameters())
+        for index, param in enumerate(params):
+            param.grad = torch.full_like(param, 0.01 * (index + 1)) - param
+        unscaled = wrapper._perturbations(params)
+        for param in params:
+            param.grad *= 1024.0
+        for scaled, plain in zip(wrapper._perturbations(params), unscaled):
+            torch.testing.assert_close(scaled, plain, rtol=1e-6, atol=0)
+        params[0].grad[0] = float('inf')
+        assert wrapper._perturbations(params) is None
+
+
+class AutocastRecordingNet(TinyConvNet):
+    """Records the CPU autocast dtype of every forward (None outside autocast)."""
+
+    def __init__(self):
+        super().__init__()
+        self.autocast_dtypes = []
+
+    def forward(self, inputs, labels=None, mode='tensor'):
+        enabled = torch.is_autocast_enabled('cpu')
+        self.autocast_dtypes.append(torch.get_autocast_dtype('cpu') if enabled else None)
+        return super().forward(inputs, labels, mode)
+
+
+def test_sam_amp_wrapper_runs_both_passes_under_autocast(monkeypatch):
+    # mmengine's AmpOptimWrapper refuses to build without an accelerator; on CPU we
+    # let it build: its GradScaler then disables itself (scale 1) and mmengine's
+    # autocast is CPU bfloat16, so this checks the composition, not loss scaling.
+    from mmengine.optim.optimizer import amp_optimizer_wrapper
+    monkeypatch.setattr(amp_optimizer_wrapper, 'is_cuda_available', lambda: True)
+    model, data = AutocastRecordingNet(), batch()
+    expected = hand_written_sam_step(
+        model, data, RHO, adaptive=False,
+        forward_context=lambda: torch.autocast('cpu', dtype=torch.bfloat16))
+    optimizer = torch.optim.SGD(model.parameters(), lr=LR, momentum=0.9, weight_decay=WD)
+    with pytest.warns(UserWarning, match='CUDA is not available'):
+        wrapper = OPTIM_WRAPPERS.build(dict(type='SAMAmpOptimWrapper', rho=RHO,
+                                            dtype='bfloat16', optimizer=optimizer))
+    model.autocast_dtypes.clear()
+    model.train_step(data, wrapper)
+    assert model.autocast_dtypes == [torch.bfloat16, torch.bfloat16]
+    for param, want in zip(model.parameters(), expected):
+        torch.testing.assert_close(param.detach(), want, rtol=0, atol=1e-6)
+    assert wrapper.inner_count == 1
+
+
+@pytest.mark.parametrize('model_cfg', [
+    dict(type='ImageClassifier', backbone=dict(type='ResNetCifarOptionA', depth=8),
+         neck=dict(type='GlobalAveragePooling'),
+         head=dict(type='LinearClsHead', num_classes=3, in_channels=64)),
+    dict(type='TimmClassifier', model_name='test_efficientnet', num_classes=3,
+         pretrained=False),
+], ids=['ImageClassifier', 'TimmClassifier'])
+def test_mmpretrain_classifiers_train_unchanged(model_cfg):
+    # As under the Runner: TimmClassifier builds its preprocessor in the default scope.
+    with DefaultScope.overwrite_default_scope('mmpretrain'):
+        model = MODELS.build(dict(model_cfg, data_preprocessor=dict(
+            type='ClsDataPreprocessor', num_classes=3)))
+    generator = torch.Generator().manual_seed(0)
+    data = dict(inputs=torch.rand(4, 3, 16, 16, generator=generator) * 255,
+                data_samples=[DataSample().set_gt_label(y) for y in (0, 1, 2, 0)])
+    plain, reference = copy.deepcopy(model), copy.deepcopy(model)
+    with torch.no_grad():
+        reference(**reference.data_preprocessor(data, True), mode='tensor')
+    plain.train_step(data, OPTIM_WRAPPERS.build(dict(
+        type='OptimWrapper', optimizer=torch.optim.SGD(plain.parameters(), lr=LR))))
+    model.train_step(data, OPTIM_WRAPPERS.build(dict(
+        type='SAMOptimWrapper', rho=RHO, optimizer=torch.optim.SGD(model.parameters(),
+                                                                   lr=LR))))
+    # BN statistics of the first pass only; the weights took a (different) SAM step.
+    for (name, buffer), want in zip(model.named_buffers(), reference.buffers()):
+        torch.testing.assert_close(buffer, want, rtol=0, atol=0, msg=name)
+    moved = [(p - q).abs().max() for p, q in zip(model.parameters(), plain.parameters())]
+    assert max(moved) > 1e-5

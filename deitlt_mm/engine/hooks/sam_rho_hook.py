@@ -24,8 +24,6 @@ class SAMRhoHook(Hook):
         values (Sequence[float]): ``len(milestones) + 1`` non-negative radii.
     """
 
-    priority = 'NORMAL'
-
     def __init__(self, milestones: Sequence[int], values: Sequence[float]):
         milestones, values = list(milestones), list(values)
         if any(not isinstance(m, int) or m <= 0 for m in milestones) or any(

@@ -155,6 +155,8 @@ class SAMOptimWrapper(OptimWrapper):
         """The model's loss on the recorded inputs at the current (perturbed) weights."""
         self._replaying = True
         try:
+            # A fresh context: autocast caches its weight casts per region, so the
+            # first pass's region (closed by now) must not be reused at w + e.
             with self.optim_context(model):
                 losses = model(*args, **kwargs)
         finally:
