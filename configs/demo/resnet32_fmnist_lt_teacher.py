@@ -1,4 +1,4 @@
-# Demo stage 1: the CIFAR ResNet32 teacher on Fashion-MNIST-LT (IF100, 14,950
+# Demo stage 1: the CIFAR ResNet32 teacher on Fashion-MNIST-LT (IF100, 14,886
 # training images) at 32 px, trained with SAM and CE-DRW like the paper's CIFAR
 # teachers (SGD momentum 0.9, wd 2e-4, batch 128), compressed to a few epochs for
 # 2 CPU cores: warmup then cosine, DRW for the last epoch.
