@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests._stub_data import write_fashion_mnist
 
 REPO = Path(__file__).resolve().parents[2]
@@ -52,3 +54,39 @@ def test_demo_without_data_says_how_to_get_it(tmp_path):
     assert 'apt-get install -y dataset-fashion-mnist' in proc.stderr
     assert 'train-images-idx3-ubyte' in proc.stderr
     assert not (tmp_path / 'demo').exists()
+
+
+def load_demo_tool():
+    sys.path.insert(0, str(REPO / 'tools'))
+    try:
+        import demo
+    finally:
+        sys.path.pop(0)
+    return demo
+
+
+def test_missing_package_is_installed_with_apt_get_as_root(tmp_path, monkeypatch):
+    demo = load_demo_tool()
+    monkeypatch.setattr(demo, 'DEBIAN_DATA_ROOT', str(tmp_path))
+    monkeypatch.setattr(demo.shutil, 'which', lambda name: f'/usr/bin/{name}')
+    monkeypatch.setattr(demo.os, 'geteuid', lambda: 0)
+    commands = []
+
+    def fake_apt_get(command, check):
+        commands.append(command)
+        write_fashion_mnist(tmp_path)
+
+    monkeypatch.setattr(demo.subprocess, 'run', fake_apt_get)
+    demo.ensure_data(str(tmp_path))
+    assert commands == [['apt-get', 'install', '-y', 'dataset-fashion-mnist']]
+    demo.ensure_data(str(tmp_path))  # files there now: nothing to do
+    assert len(commands) == 1
+
+
+def test_missing_package_without_root_is_explained(tmp_path, monkeypatch):
+    demo = load_demo_tool()
+    monkeypatch.setattr(demo, 'DEBIAN_DATA_ROOT', str(tmp_path))
+    monkeypatch.setattr(demo.os, 'geteuid', lambda: 1000)
+    monkeypatch.setattr(demo.subprocess, 'run', lambda *a, **k: pytest.fail('ran a command'))
+    with pytest.raises(SystemExit, match='sudo apt-get install -y dataset-fashion-mnist'):
+        demo.ensure_data(str(tmp_path))
