@@ -50,6 +50,11 @@ def format_long_tail_table(metrics: Dict, prefix: str = 'long_tail') -> str:
             value = figures.get(column)
             cells.append('-' if value is None or math.isnan(value) else f'{value:.2f}')
         body.append([name.upper() or 'ACC', *cells])
+    return _layout(header, body)
+
+
+def _layout(header: List[str], body: List[List[str]]) -> str:
+    """Left-aligned first column, right-aligned figures, a rule under the header."""
     widths = [max(len(row[i]) for row in [header, *body]) for i in range(len(header))]
 
     def line(cells):
@@ -58,3 +63,32 @@ def format_long_tail_table(metrics: Dict, prefix: str = 'long_tail') -> str:
 
     rule = '-+-'.join('-' * w for w in widths)
     return '\n'.join([line(header), rule, *(line(row) for row in body)])
+
+
+def format_comparison_table(named_metrics: Dict[str, Dict], prefix: str = 'long_tail') -> str:
+    """One table of several models' long-tail figures, e.g. teacher / baseline / student.
+
+    Args:
+        named_metrics (dict): ``{model name: evaluator output}`` in display order;
+            each output as for :func:`format_long_tail_table`.
+        prefix (str): the metric's prefix.
+
+    Returns:
+        str: one row per model and prediction (``name`` for a plain classifier,
+        ``name CLS`` / ``name DIST`` / ``name AVG`` for a student), columns
+        overall / head / mid / tail, percentages with two decimals.
+    """
+    rows = []
+    for model_name, metrics in named_metrics.items():
+        model_rows = _rows(metrics, prefix)
+        if not model_rows:
+            raise ValueError(f'format_comparison_table: no {prefix!r} figures for '
+                             f'{model_name!r} (keys: {sorted(metrics)})')
+        for name, figures in model_rows:
+            rows.append((f'{model_name} {name.upper()}' if name else model_name, figures))
+    columns = ('top1', 'head', 'mid', 'tail')
+    header = ['', *(HEADERS[c] for c in columns)]
+    body = [[label, *('-' if figures.get(c) is None or math.isnan(figures[c])
+                      else f'{figures[c]:.2f}' for c in columns)]
+            for label, figures in rows]
+    return _layout(header, body)

@@ -1,6 +1,8 @@
 import math
 
-from deitlt_mm.evaluation import format_long_tail_table
+import pytest
+
+from deitlt_mm.evaluation import format_comparison_table, format_long_tail_table
 
 
 def test_student_table_rows_columns_and_values():
@@ -36,3 +38,24 @@ def test_plain_classifier_single_row_without_top5():
     assert [c.strip() for c in lines[0].split('|')] == ['', 'overall', 'head', 'mid', 'tail']
     assert [c.strip() for c in lines[2].split('|')] == ['ACC', '25.00', '50.00', '0.00', '12.50']
     assert format_long_tail_table({'accuracy/top1': 1.0}) == ''
+
+
+def test_comparison_table_one_row_per_model_and_prediction():
+    teacher = {'long_tail/top1': 80.0, 'long_tail/head': 95.0, 'long_tail/mid': 80.5,
+               'long_tail/tail': 60.25, 'long_tail/per_class': [1.0, 2.0]}
+    student = {f'long_tail/{name}/{figure}': value
+               for name, value in (('avg', 70.0), ('cls', 60.0), ('dist', 65.0))
+               for figure in ('top1', 'head', 'mid', 'tail', 'top5')}
+    student['long_tail/dist/tail'] = math.nan
+    lines = format_comparison_table({'teacher': teacher, 'student': student}).splitlines()
+    cells = [[c.strip() for c in line.split('|')] for line in lines]
+    assert cells[0] == ['', 'overall', 'head', 'mid', 'tail']  # no top5 column
+    assert cells[2:] == [['teacher', '80.00', '95.00', '80.50', '60.25'],
+                         ['student CLS', '60.00', '60.00', '60.00', '60.00'],
+                         ['student DIST', '65.00', '65.00', '65.00', '-'],
+                         ['student AVG', '70.00', '70.00', '70.00', '70.00']]
+
+
+def test_comparison_table_names_a_model_without_figures():
+    with pytest.raises(ValueError, match="no 'long_tail' figures for 'baseline'"):
+        format_comparison_table({'baseline': {'accuracy/top1': 1.0}})

@@ -1,4 +1,5 @@
 """Student classifier that distils from a frozen teacher inside ``loss``."""
+import os.path as osp
 from typing import List, Optional, Union
 
 import torch
@@ -35,7 +36,8 @@ class DistillClassifier(ImageClassifier):
             ``ImageClassifier`` (ResNet32 / ResNet50 teacher), a ``TimmClassifier``.
             None trains without a teacher (``distillation_type='none'``).
         teacher_checkpoint (str, optional): weights of the teacher: a PaCo file
-            (converted on the fly) or a state dict in the teacher's own keys.
+            (converted on the fly) or a state dict in the teacher's own keys. A
+            missing file is a ``FileNotFoundError`` at construction.
         teacher_size (int, optional): side of the teacher's input; None keeps
             the student's size.
 
@@ -53,11 +55,18 @@ class DistillClassifier(ImageClassifier):
                  train_cfg: Optional[dict] = None,
                  data_preprocessor: Optional[Union[dict, nn.Module]] = None,
                  init_cfg: Optional[dict] = None):
+        if teacher is None and teacher_checkpoint is not None:
+            raise ValueError('teacher_checkpoint is set but teacher (its model config) is None.')
+        # Checked before building anything: a path typo must fail at once, not after a
+        # DeiT-B build, and a run must never start with a randomly initialised teacher.
+        if teacher_checkpoint is not None and not osp.isfile(teacher_checkpoint):
+            raise FileNotFoundError(
+                f'teacher_checkpoint {teacher_checkpoint!r} does not exist. Set the teacher '
+                'weights with --cfg-options model.teacher_checkpoint=PATH (the configs under '
+                'configs/deitlt/ and configs/demo/ also read DEITLT_TEACHER_CKPT).')
         super().__init__(backbone=backbone, neck=neck, head=head, pretrained=pretrained,
                          train_cfg=train_cfg, data_preprocessor=data_preprocessor,
                          init_cfg=init_cfg)
-        if teacher is None and teacher_checkpoint is not None:
-            raise ValueError('teacher_checkpoint is set but teacher (its model config) is None.')
         distillation_type = getattr(getattr(self.head, 'loss_module', None),
                                     'distillation_type', 'none')
         if teacher is None and distillation_type != 'none':

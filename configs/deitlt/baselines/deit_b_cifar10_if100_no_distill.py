@@ -1,0 +1,11 @@
+# Baseline: DeiT-B without distillation (CLS token only) on CIFAR-10-LT, imbalance factor
+# 100, with the DeiT-LT schedule, batch and augmentation of ../deitlt_b_cifar10_if100.py
+# and no DRW (no teacher, nothing to re-weight).
+_base_ = [
+    '../../_base_/models/deit_base_patch16_224_no_distill.py',
+    '../../_base_/datasets/cifar10_lt.py',
+    '../../_base_/schedules/deitlt_adamw_cosine.py',
+    '../../_base_/default_runtime.py',
+]
+
+model = dict(head=dict(num_classes=10), data_preprocessor={{_base_.data_preprocessor}})

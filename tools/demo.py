@@ -1,0 +1,154 @@
+"""Offline end-to-end demo on Fashion-MNIST-LT: ``python tools/demo.py``.
+
+Chains the three configs under ``configs/demo/`` through ``tools/train.py`` and
+``tools/test.py`` (one process per stage, so each prints mmengine's usual logs):
+
+1. ResNet32 teacher, SAM + CE-DRW;
+2. DeiT-LT student distilled from that teacher (``model.teacher_checkpoint``);
+3. DeiT baseline without distillation, same size and budget;
+
+then prints one head / mid / tail table of the three models on the balanced
+10,000-image test set and writes, under ``--work-dir``, each stage's logs,
+checkpoint, ``results.json`` and ``per_class.png``, and ``summary.json`` (table
+figures and wall time per stage).
+
+The data are the official IDX files of the Debian package
+``dataset-fashion-mnist``; when they are missing from the default folder the
+demo installs the package (as root, with apt-get) or says how to get it.
+"""
+import argparse
+import json
+import os
+import os.path as osp
+import shutil
+import subprocess
+import sys
+import time
+
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+sys.path.insert(0, REPO)
+from deitlt_mm.evaluation.plot import plot_per_class_accuracy  # noqa: E402
+from deitlt_mm.evaluation.report import format_comparison_table  # noqa: E402
+from deitlt_mm.fileio import dump_json_atomic  # noqa: E402
+
+DEBIAN_PACKAGE = 'dataset-fashion-mnist'
+DEBIAN_DATA_ROOT = '/usr/share/datasets/fashion-mnist'
+IDX_STEMS = ('train-images-idx3-ubyte', 'train-labels-idx1-ubyte',
+             't10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte')
+
+# An epoch no demo config reaches: train_cfg.val_begin past the end skips validation.
+NO_VALIDATION_EPOCH = 10**6
+# (stage name, config, row label in the table); the student stage gets the teacher.
+STAGES = (
+    ('teacher', 'configs/demo/resnet32_fmnist_lt_teacher.py', 'teacher ResNet32'),
+    ('deitlt', 'configs/demo/deitlt_tiny_fmnist_lt.py', 'DeiT-LT'),
+    ('baseline', 'configs/demo/deit_tiny_fmnist_lt_no_distill.py', 'DeiT no distill'),
+)
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--work-dir', default='work_dirs/demo',
+                        help='folder for every stage\'s logs, checkpoints and results')
+    parser.add_argument('--data-root', default=DEBIAN_DATA_ROOT,
+                        help='folder of the Fashion-MNIST IDX files (.gz or raw)')
+    # Measured on 2 shared cores: with another job running, 2 threads per stage stall
+    # on each other (ResNet32 step 5 s) where 1 thread takes 1 s.
+    parser.add_argument('--threads', type=int, default=1,
+                        help='torch threads of each stage (OMP_NUM_THREADS); 1 suits a '
+                        'shared 2-core machine, raise it on an idle or larger one')
+    args = parser.parse_args(argv)
+    if args.threads < 1:
+        parser.error(f'--threads must be >= 1, got {args.threads}')
+    return args
+
+
+def missing_files(data_root):
+    return [stem for stem in IDX_STEMS
+            if not any(osp.isfile(osp.join(data_root, stem + ext)) for ext in ('.gz', ''))]
+
+
+def ensure_data(data_root):
+    """Return when the IDX files are there; install the Debian package if allowed."""
+    missing = missing_files(data_root)
+    if not missing:
+        return
+    can_install = (data_root == DEBIAN_DATA_ROOT and shutil.which('apt-get') is not None
+                   and hasattr(os, 'geteuid') and os.geteuid() == 0)
+    if can_install:
+        banner(f'installing {DEBIAN_PACKAGE} (Fashion-MNIST IDX files) with apt-get')
+        subprocess.run(['apt-get', 'install', '-y', DEBIAN_PACKAGE], check=False)
+        missing = missing_files(data_root)
+        if not missing:
+            return
+    raise SystemExit(
+        f'Fashion-MNIST not found: {", ".join(missing)} (.gz or raw) missing in '
+        f'{data_root}.\nGet it with:  sudo apt-get install -y {DEBIAN_PACKAGE}  '
+        f'(files land in {DEBIAN_DATA_ROOT}),\nor pass --data-root DIR with the four '
+        'official IDX files.')
+
+
+def banner(text):
+    print(f'\n{"=" * 78}\n== {text}\n{"=" * 78}', flush=True)
+
+
+def run_tool(args, threads):
+    command = [sys.executable, *args]
+    print(f'$ OMP_NUM_THREADS={threads} ' + ' '.join(command), flush=True)
+    subprocess.run(command, cwd=REPO, check=True,
+                   env=dict(os.environ, OMP_NUM_THREADS=str(threads)))
+
+
+def last_checkpoint(work_dir):
+    with open(osp.join(work_dir, 'last_checkpoint'), encoding='utf-8') as f:
+        return f.read().strip()
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    data_root = osp.abspath(args.data_root)
+    work_dir = osp.abspath(args.work_dir)
+    ensure_data(data_root)
+    data_options = [f'{loader}.dataset.data_root={data_root}'
+                    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader')]
+
+    start = time.time()
+    metrics, wall_s, teacher_checkpoint = {}, {}, None
+    for number, (stage, config, label) in enumerate(STAGES, 1):
+        stage_dir = osp.join(work_dir, stage)
+        options = list(data_options)
+        if stage == 'deitlt':
+            options.append(f'model.teacher_checkpoint={teacher_checkpoint}')
+        stage_start = time.time()
+        banner(f'stage {number}/{len(STAGES)}: train {label} ({config})')
+        # No validation inside training: the test stage evaluates the checkpoint next.
+        run_tool(['tools/train.py', config, '--work-dir', stage_dir, '--cfg-options',
+                  *options, f'train_cfg.val_begin={NO_VALIDATION_EPOCH}'], args.threads)
+        checkpoint = last_checkpoint(stage_dir)
+        if stage == 'teacher':
+            teacher_checkpoint = checkpoint
+        banner(f'stage {number}/{len(STAGES)}: test {label} on the balanced test set')
+        results_file = osp.join(stage_dir, 'results.json')
+        run_tool(['tools/test.py', config, checkpoint, '--work-dir', stage_dir,
+                  '--out', results_file, '--cfg-options', *options], args.threads)
+        with open(results_file, encoding='utf-8') as f:
+            metrics[label] = json.load(f)['metrics']
+        plot_per_class_accuracy(metrics[label], osp.join(stage_dir, 'per_class.png'),
+                                title=f'{label}, Fashion-MNIST-LT (IF100) test')
+        wall_s[stage] = round(time.time() - stage_start, 1)
+
+    table = format_comparison_table({
+        label: metrics[label] for label in ('teacher ResNet32', 'DeiT no distill', 'DeiT-LT')})
+    total_s = round(time.time() - start, 1)
+    dump_json_atomic(dict(table=table, wall_s=dict(wall_s, total=total_s),
+                          metrics=metrics), osp.join(work_dir, 'summary.json'))
+    banner('Fashion-MNIST-LT (IF100), balanced test set, top-1 %')
+    print(table)
+    print(f'\nwall time: {total_s:.0f} s ('
+          + ', '.join(f'{stage} {seconds:.0f} s' for stage, seconds in wall_s.items())
+          + f')\nper-class plots: {work_dir}/*/per_class.png; '
+          f'figures: {work_dir}/summary.json', flush=True)
+
+
+if __name__ == '__main__':
+    main()
