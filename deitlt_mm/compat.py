@@ -99,8 +99,13 @@ def init_distributed(launcher: str) -> None:
 
 
 def finish_distributed() -> None:
-    """Leave the process group cleanly (torch warns, and gloo may abort, otherwise)."""
+    """Leave the process group cleanly (torch warns, and gloo may abort, otherwise).
+
+    The barrier keeps a rank that finished first from tearing the group down
+    while another still talks to it.
+    """
     if torch_dist.is_available() and torch_dist.is_initialized():
+        torch_dist.barrier()
         torch_dist.destroy_process_group()
 
 
