@@ -22,12 +22,14 @@ from mmengine.registry import HOOKS
 
 @HOOKS.register_module()
 class RankParamDumpHook(Hook):
-    """Saves each rank's parameters after training, for the test to compare."""
+    """Saves each rank's parameters and wrappers after training, for tests to compare."""
 
     def after_train(self, runner):
         model = runner.model.module if is_model_wrapper(runner.model) else runner.model
         params = {k: v.detach().cpu() for k, v in model.named_parameters()}
-        info = dict(world_size=dist.get_world_size(), wrapper=type(runner.model).__name__)
+        info = dict(world_size=dist.get_world_size(), model=type(runner.model).__name__,
+                    optim_wrapper=type(runner.optim_wrapper).__name__,
+                    steps=runner.optim_wrapper.inner_count)
         torch.save(dict(params=params, info=info),
                    f'{runner.work_dir}/rank{dist.get_rank()}.pth')
 '''
@@ -99,7 +101,8 @@ def test_auto_scale_lr_counts_gradient_accumulation(tmp_path):
     assert 1 * 4 / cfg.auto_scale_lr.base_batch_size == (1 * 4 * 4) / 512
 
 
-def test_dist_train_two_cpu_ranks_stay_in_sync(tmp_path):
+def train_two_ranks(tmp_path, port, **cfg_overrides):
+    """``tools/dist_train.sh CFG 2`` on the tiny config (gloo, CPU): both ranks' dumps."""
     (tmp_path / 'rank_dump_hook.py').write_text(RANK_DUMP_HOOK)
     cfg_path = _write_cfg(tmp_path)
     cfg = Config.fromfile(str(cfg_path))
@@ -107,16 +110,22 @@ def test_dist_train_two_cpu_ranks_stay_in_sync(tmp_path):
     cfg.custom_hooks = [dict(type='RankParamDumpHook')]
     cfg.model_wrapper_cfg = dict(type='DeviceAwareDistributedDataParallel',
                                  broadcast_buffers=False)
+    for key, value in cfg_overrides.items():
+        cfg[key] = value
     cfg.dump(str(cfg_path))
     work = tmp_path / 'work'
     env = {'PYTHONPATH': f'{tmp_path}{os.pathsep}{os.environ.get("PYTHONPATH", "")}',
-           'PORT': '29531', 'OMP_NUM_THREADS': '1'}
+           'PORT': str(port), 'OMP_NUM_THREADS': '1'}
     _run(['bash', 'tools/dist_train.sh', str(cfg_path), '2', '--work-dir', str(work)], REPO,
          env=env)
-    rank0 = torch.load(work / 'rank0.pth')
-    rank1 = torch.load(work / 'rank1.pth')
+    return torch.load(work / 'rank0.pth'), torch.load(work / 'rank1.pth'), work
+
+
+def test_dist_train_two_cpu_ranks_stay_in_sync(tmp_path):
+    rank0, rank1, work = train_two_ranks(tmp_path, port=29531)
     assert rank0['info'] == rank1['info'] == dict(
-        world_size=2, wrapper='DeviceAwareDistributedDataParallel')
+        world_size=2, model='DeviceAwareDistributedDataParallel',
+        optim_wrapper='OptimWrapper', steps=2)
     assert rank0['params'].keys() == rank1['params'].keys()
     for name, value in rank0['params'].items():
         torch.testing.assert_close(value, rank1['params'][name], rtol=0, atol=0)
