@@ -33,9 +33,9 @@ from mmengine.fileio import LocalBackend, register_backend
 from mmengine.fileio import io as mmengine_io
 from mmengine.logging.history_buffer import HistoryBuffer
 from mmengine.model import MMDistributedDataParallel
-from mmengine.registry import MODEL_WRAPPERS
 
 from .fileio import AtomicLocalBackend
+from .registry import MODEL_WRAPPERS
 
 # HistoryBuffer registers these four itself; custom ones via register_statistics.
 _DEFAULT_STATISTICS = frozenset({'min', 'max', 'current', 'mean'})
@@ -109,7 +109,7 @@ def finish_distributed() -> None:
         torch_dist.destroy_process_group()
 
 
-# In mmengine's root registry: Runner.wrap_model looks wrappers up there by name.
+# Runner.wrap_model builds `model_wrapper_cfg` from the default scope's registry.
 @MODEL_WRAPPERS.register_module()
 class DeviceAwareDistributedDataParallel(MMDistributedDataParallel):
     """``MMDistributedDataParallel`` that also runs on CPU.

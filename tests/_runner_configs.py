@@ -7,7 +7,7 @@ def tiny_classifier_cfg(work_dir, max_iters=2, val_interval=2, ckpt_interval=2):
     pipeline = [dict(type='PackInputs')]
     loader = dict(batch_size=4, num_workers=0, persistent_workers=False)
     cfg = dict(
-        default_scope='mmpretrain',
+        default_scope='deitlt_mm',
         work_dir=str(work_dir),
         model=dict(
             type='ImageClassifier',

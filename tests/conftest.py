@@ -3,21 +3,22 @@ from pathlib import Path
 
 import pytest
 import torch
+from mmengine.registry import init_default_scope
 
 import deitlt_mm  # noqa: F401  (registers components, applies compat fixes)
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-# CI and sessions lay the reference material beside the checkout.
-SHARED_GOLDEN = REPO_ROOT.parent / 'shared' / 'golden'
+# Every file a test reads lives in the repository (tests/data/); see its README.
+GOLDEN_DIR = Path(__file__).resolve().parent / 'data' / 'golden'
 
 
 @pytest.fixture(scope='session')
 def golden_dir() -> Path:
-    if not SHARED_GOLDEN.is_dir():
-        raise FileNotFoundError(
-            f'Reference goldens expected at {SHARED_GOLDEN} (the shared/ folder beside '
-            'the checkout).')
-    return SHARED_GOLDEN
+    return GOLDEN_DIR
+
+
+# What the Runner does for our configs (default_scope='deitlt_mm'): mmpretrain classes
+# that build their parts (ImageClassifier -> backbone) then find our components too.
+init_default_scope('deitlt_mm')
 
 
 @pytest.fixture(autouse=True)

@@ -7,10 +7,9 @@ import torch
 import torch.nn as nn
 from mmengine.config import Config
 from mmengine.logging.history_buffer import HistoryBuffer
-from mmengine.registry import MODEL_WRAPPERS
 from mmengine.runner import Runner
 
-from deitlt_mm.compat import DeviceAwareDistributedDataParallel, init_distributed
+from deitlt_mm.compat import init_distributed
 from tests._runner_configs import tiny_classifier_cfg
 
 
@@ -96,11 +95,6 @@ def test_history_buffer_round_trip_weights_only(tmp_path):
     loaded = torch.load(path, weights_only=True)['buf']
     assert loaded.mean() == pytest.approx(2.0)
     assert loaded.min() == 1.0 and loaded.current() == 2.0
-
-
-def test_device_aware_ddp_is_registered():
-    assert MODEL_WRAPPERS.get('DeviceAwareDistributedDataParallel') is \
-        DeviceAwareDistributedDataParallel
 
 
 def test_init_distributed_without_launcher_is_a_no_op():

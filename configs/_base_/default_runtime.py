@@ -1,5 +1,6 @@
 # Runtime defaults shared by every deitlt_mm config (mmpretrain's layout).
-default_scope = 'mmpretrain'
+default_scope = 'deitlt_mm'
+# deitlt_mm's registries (children of mmpretrain's): our names first, then mmpretrain's.
 # Registers deitlt_mm's components also when a config is run by mmpretrain's own tools.
 custom_imports = dict(imports=['deitlt_mm'], allow_failed_imports=False)
 
@@ -19,9 +20,10 @@ env_cfg = dict(
     dist_cfg=dict(backend='nccl'),
 )
 
-# mmengine's default DDP wrapper passes device_ids, which CPU modules reject.
+# mmengine's default DDP wrapper passes device_ids, which CPU modules reject. The scope
+# prefix is needed: mmengine's Runner looks the wrapper type up in its root registry.
 model_wrapper_cfg = dict(
-    type='DeviceAwareDistributedDataParallel',
+    type='deitlt_mm.DeviceAwareDistributedDataParallel',
     broadcast_buffers=False,
     find_unused_parameters=False)
 

@@ -1,7 +1,7 @@
 """CIFAR-100-LT: the long-tailed CIFAR-100 training set of the LDAM / DeiT-LT papers."""
 from mmpretrain.datasets import CIFAR100
-from mmpretrain.registry import DATASETS
 
+from ..registry import DATASETS
 from .cifar10_lt import CIFAR10LT
 
 

@@ -7,8 +7,8 @@ import mmengine.dist as dist
 import numpy as np
 from mmpretrain.datasets import CIFAR10
 from mmpretrain.datasets.utils import download_and_extract_archive
-from mmpretrain.registry import DATASETS
 
+from ..registry import DATASETS
 from .long_tail import long_tail_subset
 
 

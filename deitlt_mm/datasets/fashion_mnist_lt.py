@@ -6,8 +6,8 @@ from typing import List, Tuple
 import numpy as np
 from mmpretrain.datasets import BaseDataset
 from mmpretrain.datasets.categories import FASHIONMNIST_CATEGORITES
-from mmpretrain.registry import DATASETS
 
+from ..registry import DATASETS
 from .long_tail import long_tail_subset
 
 _IDX_UINT8 = 0x08

@@ -2,8 +2,8 @@
 from typing import Optional
 
 from mmpretrain.datasets.categories import IMAGENET_CATEGORIES
-from mmpretrain.registry import DATASETS
 
+from ..registry import DATASETS
 from .list_file_lt_dataset import ListFileLTDataset
 
 

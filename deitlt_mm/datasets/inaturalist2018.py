@@ -1,6 +1,5 @@
 """iNaturalist-2018 from the list files published with the LT literature."""
-from mmpretrain.registry import DATASETS
-
+from ..registry import DATASETS
 from .imagenet_lt import ImageNetLT
 
 

@@ -4,8 +4,8 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 from mmpretrain.datasets import BaseDataset
-from mmpretrain.registry import DATASETS
 
+from ..registry import DATASETS
 from .class_map import build_class_map, load_class_map, save_class_map
 
 

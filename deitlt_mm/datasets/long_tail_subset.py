@@ -3,8 +3,8 @@ from typing import Optional, Sequence, Union
 
 import numpy as np
 from mmpretrain.datasets import BaseDataset
-from mmpretrain.registry import DATASETS
 
+from ..registry import DATASETS
 from .long_tail import long_tail_subset
 
 

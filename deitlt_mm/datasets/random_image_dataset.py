@@ -3,7 +3,8 @@ from typing import Optional, Sequence
 
 import numpy as np
 from mmpretrain.datasets import BaseDataset
-from mmpretrain.registry import DATASETS
+
+from ..registry import DATASETS
 
 
 @DATASETS.register_module()

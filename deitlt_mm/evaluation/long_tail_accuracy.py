@@ -4,7 +4,8 @@ from typing import List, Optional, Sequence
 import numpy as np
 import torch
 from mmengine.evaluator import BaseMetric
-from mmpretrain.registry import METRICS
+
+from ..registry import METRICS
 
 # (report name, data-sample field). A DeiT-LT student carries all three; the
 # averaged prediction comes first so ``save_best='auto'`` picks ``avg/top1``.

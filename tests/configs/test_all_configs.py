@@ -16,9 +16,9 @@ from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 from mmengine.optim import build_optim_wrapper
 from mmengine.registry import init_default_scope
-from mmpretrain.registry import DATASETS, HOOKS, METRICS, MODELS, PARAM_SCHEDULERS
 
 from deitlt_mm.datasets.utils import get_class_counts
+from deitlt_mm.registry import DATASETS, HOOKS, METRICS, MODELS, PARAM_SCHEDULERS
 from tests._stub_data import write_stub_data
 
 CONFIG_ROOT = Path(__file__).resolve().parents[2] / 'configs'
@@ -53,7 +53,7 @@ def shrink(model_cfg):
 
 @pytest.mark.parametrize('config', CONFIGS)
 def test_config_builds_and_trains_one_batch(config, tmp_path):
-    init_default_scope('mmpretrain')
+    init_default_scope('deitlt_mm')
     cfg = Config.fromfile(str(CONFIG_ROOT / config))
     dataset_types = {cfg[loader].dataset.type for loader in LOADERS}
     for dataset_type in dataset_types - {'RandomImageDataset'}:

@@ -4,7 +4,8 @@ from pathlib import Path
 import pytest
 import torch
 from mmengine.config import Config
-from mmpretrain.registry import MODELS
+
+from deitlt_mm.registry import MODELS
 
 MODEL_CONFIGS = Path(__file__).resolve().parents[2] / 'configs' / '_base_' / 'models'
 

@@ -6,9 +6,9 @@ import torch
 from mmengine.config import Config
 from mmengine.optim import build_optim_wrapper
 from mmengine.registry import DefaultScope
-from mmpretrain.registry import HOOKS, MODELS, PARAM_SCHEDULERS
 
 from deitlt_mm.engine.optimizers import SAMOptimWrapper
+from deitlt_mm.registry import HOOKS, MODELS, PARAM_SCHEDULERS
 
 TEACHERS = Path(__file__).resolve().parents[2] / 'configs' / 'teachers'
 CIFAR = {

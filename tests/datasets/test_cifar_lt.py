@@ -4,10 +4,10 @@ import pickle
 import numpy as np
 import pytest
 from mmengine.dataset import ClassBalancedDataset
-from mmpretrain.registry import DATASETS
 
 from deitlt_mm.datasets import get_class_counts
 from deitlt_mm.datasets.long_tail import long_tail_class_counts
+from deitlt_mm.registry import DATASETS
 
 PER_CLASS = 50
 

@@ -8,8 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 from mmengine.config import Config
-from mmpretrain.registry import DATASETS, METRICS, TRANSFORMS
 from PIL import Image
+
+from deitlt_mm.registry import DATASETS, METRICS, TRANSFORMS
 
 CONFIG_DIR = Path(__file__).resolve().parents[2] / 'configs' / '_base_' / 'datasets'
 CUT_POINTS = {'cifar10_lt': [3, 7], 'cifar100_lt': [36, 71], 'imagenet_lt': [390, 835],

@@ -1,10 +1,10 @@
 import numpy as np
 import pytest
 from mmengine.dataset import ClassBalancedDataset
-from mmpretrain.registry import DATASETS, TRANSFORMS
 from PIL import Image
 
 from deitlt_mm.datasets import get_class_counts
+from deitlt_mm.registry import DATASETS, TRANSFORMS
 
 # original label -> training images; class 2 is the most frequent, 0 and 3 tie.
 TRAIN_COUNTS = {0: 2, 1: 1, 2: 4, 3: 2}

@@ -4,11 +4,11 @@ import struct
 import numpy as np
 import pytest
 from mmengine.dataset import ClassBalancedDataset
-from mmpretrain.registry import DATASETS
 
 from deitlt_mm.datasets import get_class_counts
 from deitlt_mm.datasets.fashion_mnist_lt import read_idx
 from deitlt_mm.datasets.long_tail import long_tail_class_counts
+from deitlt_mm.registry import DATASETS
 
 PER_CLASS_TRAIN, PER_CLASS_TEST = 40, 3
 

@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 from mmengine.dataset import ClassBalancedDataset, ConcatDataset, RepeatDataset
-from mmpretrain.registry import DATASETS
 
 from deitlt_mm.datasets import get_class_counts
+from deitlt_mm.registry import DATASETS
 
 
 def _random(counts, seed=0):

@@ -21,7 +21,7 @@ def tiny_run_config(work_dir):
     model.data_preprocessor.num_classes = len(COUNTS)
     model.data_preprocessor.to_rgb = False
     return Config(dict(
-        default_scope='mmpretrain',
+        default_scope='deitlt_mm',
         work_dir=str(work_dir),
         model=model,
         train_dataloader=dict(

@@ -5,10 +5,10 @@ import pytest
 import torch
 from mmengine.logging import MMLogger
 from mmengine.model import MMDistributedDataParallel, is_model_wrapper
-from mmpretrain.registry import HOOKS, MODELS
 
 from deitlt_mm.datasets import RandomImageDataset
 from deitlt_mm.models.losses import effective_number_weights
+from deitlt_mm.registry import HOOKS, MODELS
 
 COUNTS = [12, 6, 3, 2]
 

@@ -8,8 +8,9 @@ import torch.nn as nn
 import torch.nn.functional as F
 from mmengine.model import BaseModel
 from mmengine.registry import DefaultScope
-from mmpretrain.registry import MODELS, OPTIM_WRAPPERS
 from mmpretrain.structures import DataSample
+
+from deitlt_mm.registry import MODELS, OPTIM_WRAPPERS
 
 LR, WD, RHO = 0.1, 1e-3, 0.5
 
@@ -191,7 +192,7 @@ def test_sam_amp_wrapper_runs_both_passes_under_autocast(monkeypatch):
 ], ids=['ImageClassifier', 'TimmClassifier'])
 def test_mmpretrain_classifiers_train_unchanged(model_cfg):
     # As under the Runner: TimmClassifier builds its preprocessor in the default scope.
-    with DefaultScope.overwrite_default_scope('mmpretrain'):
+    with DefaultScope.overwrite_default_scope('deitlt_mm'):
         model = MODELS.build(dict(model_cfg, data_preprocessor=dict(
             type='ClsDataPreprocessor', num_classes=3)))
     generator = torch.Generator().manual_seed(0)

@@ -5,7 +5,8 @@ import pytest
 import torch
 from mmengine.logging import MMLogger
 from mmengine.runner import EpochBasedTrainLoop, IterBasedTrainLoop
-from mmpretrain.registry import HOOKS, OPTIM_WRAPPERS
+
+from deitlt_mm.registry import HOOKS, OPTIM_WRAPPERS
 
 
 def sam_wrapper(rho=1.0):

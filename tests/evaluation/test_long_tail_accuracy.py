@@ -6,9 +6,9 @@ import torch
 import torch.distributed as torch_dist
 import torch.multiprocessing as mp
 from mmengine.dataset import DefaultSampler
-from mmpretrain.registry import METRICS
 
 import deitlt_mm  # noqa: F401  (the spawned ranks register components through this import)
+from deitlt_mm.registry import METRICS
 
 N_CLASSES = 4
 LABELS = [0, 0, 1, 2, 3, 3]

@@ -6,8 +6,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 from mmengine.optim import OptimWrapper
-from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
+
+from deitlt_mm.registry import MODELS
 
 NUM_CLASSES = 4
 STUDENT = dict(type='DistilledVisionTransformer',

@@ -6,11 +6,11 @@ import pathlib
 import pytest
 import torch
 import torch.nn.functional as F
-from mmpretrain.registry import MODELS
 from timm.models.deit import VisionTransformerDistilled
 
 from deitlt_mm.models.backbones import DistilledVisionTransformer
 from deitlt_mm.models.utils import load_deit_student_checkpoint
+from deitlt_mm.registry import MODELS
 
 IMG, PATCH, DIM, DEPTH, HEADS, CLASSES = 32, 4, 64, 2, 2, 5
 

@@ -5,10 +5,10 @@ from types import SimpleNamespace
 import pytest
 import torch
 from mmengine.logging import MMLogger
-from mmpretrain.registry import HOOKS, MODELS
 from mmpretrain.structures import DataSample
 
 from deitlt_mm.datasets import RandomImageDataset
+from deitlt_mm.registry import HOOKS, MODELS
 
 COUNTS = [100, 10, 1]
 LOGITS = [[2.0, 0.5, -1.0], [0.1, 0.2, 0.3], [-0.5, 1.5, 0.0], [1.0, 1.0, 1.0]]

@@ -5,10 +5,10 @@ import pathlib
 from pathlib import Path
 
 import torch
-from mmpretrain.registry import MODELS
 from timm.models.deit import VisionTransformerDistilled
 
 from deitlt_mm.models.utils import load_teacher_checkpoint
+from deitlt_mm.registry import MODELS
 
 TOOLS = Path(__file__).resolve().parents[2] / 'tools' / 'convert'
 

@@ -5,9 +5,9 @@ import sys
 from pathlib import Path
 
 import torch
-from mmpretrain.registry import METRICS
 
 from deitlt_mm.evaluation.plot import plot_per_class_accuracy
+from deitlt_mm.registry import METRICS
 
 PNG_SIGNATURE = b'\x89PNG\r\n\x1a\n'
 SCRIPT = Path(__file__).resolve().parents[2] / 'tools' / 'analysis' / 'plot_per_class_accuracy.py'

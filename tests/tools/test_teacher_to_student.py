@@ -5,7 +5,8 @@ from pathlib import Path
 
 import torch
 from mmengine.config import Config
-from mmpretrain.registry import MODELS
+
+from deitlt_mm.registry import MODELS
 
 REPO = Path(__file__).resolve().parents[2]
 TEACHER_CONFIG = REPO / 'configs' / 'teachers' / 'resnet32_ldam-drw-sam_cifar10-lt-if100.py'
@@ -43,7 +44,7 @@ def tiny_teacher_config(path):
 
 def tiny_student_config(path, teacher_cfg, teacher_checkpoint):
     cfg = Config(dict(
-        _base_=None, default_scope='mmpretrain', custom_imports=teacher_cfg.custom_imports,
+        _base_=None, default_scope='deitlt_mm', custom_imports=teacher_cfg.custom_imports,
         model=Config.fromfile(str(STUDENT_MODEL)).model,
         optim_wrapper=dict(type='SAMOptimWrapper', rho=0.05,
                            optimizer=dict(type='AdamW', lr=1e-3, weight_decay=0.05)),

@@ -108,7 +108,7 @@ def train_two_ranks(tmp_path, port, **cfg_overrides):
     cfg = Config.fromfile(str(cfg_path))
     cfg.custom_imports = dict(imports=['rank_dump_hook'], allow_failed_imports=False)
     cfg.custom_hooks = [dict(type='RankParamDumpHook')]
-    cfg.model_wrapper_cfg = dict(type='DeviceAwareDistributedDataParallel',
+    cfg.model_wrapper_cfg = dict(type='deitlt_mm.DeviceAwareDistributedDataParallel',
                                  broadcast_buffers=False)
     for key, value in cfg_overrides.items():
         cfg[key] = value

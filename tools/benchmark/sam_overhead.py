@@ -22,10 +22,10 @@ from mmengine.config import Config
 from mmengine.registry import DefaultScope
 
 sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
-from mmpretrain.registry import MODELS, OPTIM_WRAPPERS  # noqa: E402
 from mmpretrain.structures import DataSample  # noqa: E402
 
 import deitlt_mm  # noqa: E402, F401  (registers SAMOptimWrapper)
+from deitlt_mm.registry import MODELS, OPTIM_WRAPPERS  # noqa: E402
 
 DEFAULT_CONFIG = osp.join(osp.dirname(osp.abspath(__file__)), '..', '..', 'configs', '_base_',
                           'models', 'resnet32_cifar.py')
@@ -74,7 +74,7 @@ def main(argv=None):
     if args.threads is not None:
         torch.set_num_threads(args.threads)
     cfg = Config.fromfile(args.config)
-    with DefaultScope.overwrite_default_scope('mmpretrain'):
+    with DefaultScope.overwrite_default_scope('deitlt_mm'):
         # Weights as constructed: their values do not change the step time.
         model = MODELS.build(cfg.model).to(args.device).train()
 

@@ -1,7 +1,8 @@
 """Grey images to 3 channels for RGB models."""
 import numpy as np
 from mmcv.transforms import BaseTransform
-from mmpretrain.registry import TRANSFORMS
+
+from ...registry import TRANSFORMS
 
 
 @TRANSFORMS.register_module()

@@ -1,6 +1,7 @@
 """Image loading that names the file it cannot decode."""
 from mmcv.transforms import LoadImageFromFile
-from mmpretrain.registry import TRANSFORMS
+
+from ...registry import TRANSFORMS
 
 
 @TRANSFORMS.register_module()

@@ -3,9 +3,9 @@ from typing import Optional
 
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
-from mmpretrain.registry import HOOKS
 
 from ...datasets.utils import get_class_counts
+from ...registry import HOOKS
 
 
 @HOOKS.register_module()

@@ -3,8 +3,8 @@ from typing import Optional, Sequence
 
 from mmengine.hooks import Hook
 from mmengine.runner import EpochBasedTrainLoop
-from mmpretrain.registry import HOOKS
 
+from ...registry import HOOKS
 from ..optimizers.sam_optim_wrapper import SAMOptimWrapper
 
 

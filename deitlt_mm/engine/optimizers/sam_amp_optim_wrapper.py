@@ -1,7 +1,7 @@
 """SAM / ASAM with mmengine's automatic mixed precision (loss scaling + autocast)."""
 from mmengine.optim import AmpOptimWrapper
-from mmpretrain.registry import OPTIM_WRAPPERS
 
+from ...registry import OPTIM_WRAPPERS
 from .sam_optim_wrapper import SAMOptimWrapper
 
 

@@ -6,8 +6,9 @@ import torch
 import torch.nn as nn
 from mmengine.model import is_model_wrapper
 from mmengine.optim import OptimWrapper
-from mmpretrain.registry import OPTIM_WRAPPERS
 from torch.nn.modules.batchnorm import _BatchNorm
+
+from ...registry import OPTIM_WRAPPERS
 
 # Added to the perturbation norm so a zero gradient gives a zero step, not NaN.
 NORM_EPS = 1e-12

@@ -8,10 +8,7 @@ import torch.nn.functional as F
 from mmcv.cnn.bricks import DropPath
 from mmengine.model import BaseModule
 
-# mmpretrain's own `DistilledVisionTransformer` must be registered before ours so that
-# ours (force=True below) is the one the name resolves to, whatever the import order.
-from mmpretrain.models import backbones as _mmpretrain_backbones  # noqa: F401
-from mmpretrain.registry import MODELS
+from ...registry import MODELS
 
 LAYER_NORM_EPS = 1e-6
 
@@ -83,10 +80,9 @@ class TransformerBlock(nn.Module):
         return tokens + self.drop_path(self.mlp(self.norm2(tokens)))
 
 
-# Registered with force=True on purpose: mmpretrain ships a `DistilledVisionTransformer`
-# whose head cannot train the DIST token; configs of this project name the type
-# `DistilledVisionTransformer` under default_scope='mmpretrain' and must get this class.
-@MODELS.register_module(force=True)
+# mmpretrain has a class of the same name (whose head cannot train the DIST token); ours
+# lives in the deitlt_mm scope only, so mmpretrain's configs keep building theirs.
+@MODELS.register_module()
 class DistilledVisionTransformer(BaseModule):
     """ViT with a CLS and a DIST token (DeiT distilled), the DeiT-LT student backbone.
 

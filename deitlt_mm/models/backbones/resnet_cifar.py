@@ -5,7 +5,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from mmengine.model import BaseModule
-from mmpretrain.registry import MODELS
+
+from ...registry import MODELS
 
 
 class BasicBlockOptionA(nn.Module):

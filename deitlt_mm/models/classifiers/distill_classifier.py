@@ -6,9 +6,9 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from mmpretrain.models import ImageClassifier
-from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
+from ...registry import MODELS
 from ..utils.checkpoint_import import load_teacher_checkpoint
 
 

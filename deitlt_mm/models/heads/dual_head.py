@@ -5,8 +5,9 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from mmengine.model import BaseModule
-from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
+
+from ...registry import MODELS
 
 
 @MODELS.register_module()

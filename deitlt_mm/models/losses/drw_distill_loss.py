@@ -3,8 +3,8 @@ from typing import Optional
 
 import torch
 import torch.nn.functional as F
-from mmpretrain.registry import MODELS
 
+from ...registry import MODELS
 from .class_balanced import DRWClassWeightedLoss
 
 

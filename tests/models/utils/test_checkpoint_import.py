@@ -3,7 +3,6 @@ import json
 
 import pytest
 import torch
-from mmpretrain.registry import MODELS
 
 from deitlt_mm.models.utils import (
     convert_paco_teacher,
@@ -12,6 +11,7 @@ from deitlt_mm.models.utils import (
     load_teacher_checkpoint,
     save_state_dict_atomically,
 )
+from deitlt_mm.registry import MODELS
 
 
 def resnet32_teacher(num_classes=100):
