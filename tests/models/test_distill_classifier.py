@@ -1,5 +1,6 @@
 """DistillClassifier: frozen teacher, same mixed batch, device moves, checkpoint content."""
 import copy
+import logging
 
 import numpy as np
 import pytest
@@ -249,3 +250,15 @@ def test_predict_reports_the_teacher_in_the_student_order(tmp_path):
     scores = torch.stack([sample.pred_score_teacher for sample in samples])
     torch.testing.assert_close(scores, F.softmax(original[:, [1, 2, 0, 3]], dim=1))
     assert samples[0].pred_score_cls.shape == samples[0].pred_score_teacher.shape
+
+
+def test_a_teacher_without_checkpoint_is_warned_about_at_build(monkeypatch):
+    import deitlt_mm.models.classifiers.distill_classifier as module
+    logged = []
+    monkeypatch.setattr(module, 'print_log',
+                        lambda msg, logger, level: logged.append((level, msg)))
+    MODELS.build(student_cfg(teacher_checkpoint=None))
+    assert len(logged) == 1 and logged[0][0] == logging.WARNING
+    assert 'teacher keeps its random initial weights' in logged[0][1]
+    MODELS.build(student_cfg(distillation_type='none', teacher=None))
+    assert len(logged) == 1
