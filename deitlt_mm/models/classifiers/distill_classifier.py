@@ -98,8 +98,8 @@ class DistillClassifier(ImageClassifier):
                 f'teacher_checkpoint {teacher_checkpoint!r} does not exist. Set the teacher '
                 'weights with --cfg-options model.teacher_checkpoint=PATH (the configs under '
                 'configs/deitlt/ and configs/demo/ also read DEITLT_TEACHER_CKPT).')
-        teacher_class_order = self._teacher_class_order(teacher, teacher_label_order,
-                                                        teacher_class_map_file)
+        teacher_row_order = self._teacher_row_order(teacher, teacher_label_order,
+                                                    teacher_class_map_file)
         super().__init__(backbone=backbone, neck=neck, head=head, pretrained=pretrained,
                          train_cfg=train_cfg, data_preprocessor=data_preprocessor,
                          init_cfg=init_cfg)
@@ -111,16 +111,15 @@ class DistillClassifier(ImageClassifier):
         if teacher_size is not None and teacher_size <= 0:
             raise ValueError(f'teacher_size must be a positive int or None, got {teacher_size}.')
         self.teacher_size = teacher_size
-        self.teacher_label_order = teacher_label_order
         # object.__setattr__ keeps the teacher out of nn.Module's registry (see above).
         object.__setattr__(self, 'teacher', self._build_teacher(
-            teacher, teacher_checkpoint, teacher_class_order, teacher_class_map_file))
+            teacher, teacher_checkpoint, teacher_row_order, teacher_class_map_file))
         self._check_teacher_classes()
 
     @classmethod
-    def _teacher_class_order(cls, teacher: Optional[dict], label_order: str,
+    def _teacher_row_order(cls, teacher: Optional[dict], label_order: str,
                              class_map_file: Optional[str]) -> Optional[np.ndarray]:
-        """``order[student class] = teacher class`` for an original-order teacher, else None.
+        """``order[student class] = teacher output`` for an original-order teacher, else None.
 
         Read before any model is built, so a wrong setting fails at once.
         """
@@ -154,7 +153,7 @@ class DistillClassifier(ImageClassifier):
 
     @staticmethod
     def _build_teacher(teacher: Optional[dict], checkpoint: Optional[str],
-                       class_order: Optional[np.ndarray] = None,
+                       row_order: Optional[np.ndarray] = None,
                        class_map_file: Optional[str] = None) -> Optional[nn.Module]:
         if teacher is None:
             return None
@@ -167,9 +166,9 @@ class DistillClassifier(ImageClassifier):
                       level=logging.WARNING)
         else:
             load_teacher_checkpoint(model, checkpoint)
-        if class_order is not None:
+        if row_order is not None:
             # Once here, not per batch: every later teacher forward is in the student's order.
-            permute_classifier_rows(model, class_order, f'teacher_class_map_file {class_map_file}')
+            permute_classifier_rows(model, row_order, f'teacher_class_map_file {class_map_file}')
         model.requires_grad_(False)
         return model.eval()
 
