@@ -8,9 +8,11 @@ Chains the three configs under ``configs/demo/`` through ``tools/train.py`` and
 3. DeiT baseline without distillation, same size and budget;
 
 then prints one head / mid / tail table of the three models on the balanced
-10,000-image test set and writes, under ``--work-dir``, each stage's logs,
-checkpoint, ``results.json`` and ``per_class.png``, and ``summary.json`` (table
-figures and wall time per stage).
+10,000-image test set (the DeiT-LT block with a TEACHER row: its teacher seen
+through the student's test run), a WARNING when that teacher looks degenerate
+(collapsed or near chance), and writes, under ``--work-dir``, each stage's logs,
+checkpoint, ``results.json`` and ``per_class.png``, and ``summary.json`` (table,
+warnings, figures and wall time per stage).
 
 The data are the official IDX files of the Debian package
 ``dataset-fashion-mnist``; when they are missing from the default folder the
@@ -104,6 +106,20 @@ def last_checkpoint(work_dir):
         return f.read().strip()
 
 
+def degenerate_teacher_warnings(metrics):
+    """One line per student whose test run flagged its teacher (``teacher/degenerate``)."""
+    warnings = []
+    for label, figures in metrics.items():
+        if figures.get('long_tail/teacher/degenerate'):
+            warnings.append(
+                f'the teacher of {label} looks degenerate: its most predicted class takes '
+                f"{figures['long_tail/teacher/top_class_share']:.1f} % of the test "
+                f"predictions, top-1 {figures['long_tail/teacher/top1']:.2f} % (limits: "
+                'deitlt_mm/evaluation/teacher_check.py; details in the WARNING of the '
+                'test log). The student distilled from it.')
+    return warnings
+
+
 def main(argv=None):
     args = parse_args(argv)
     data_root = osp.abspath(args.data_root)
@@ -137,13 +153,18 @@ def main(argv=None):
                                 title=f'{label}, Fashion-MNIST-LT (IF100) test')
         wall_s[stage] = round(time.time() - stage_start, 1)
 
+    # The DeiT-LT block has a TEACHER row: the student's teacher, scored by the student's
+    # test run (the same checkpoint as the first row, seen through the student's pipeline).
     table = format_comparison_table({
         label: metrics[label] for label in ('teacher ResNet32', 'DeiT no distill', 'DeiT-LT')})
+    warnings = degenerate_teacher_warnings(metrics)
     total_s = round(time.time() - start, 1)
-    dump_json_atomic(dict(table=table, wall_s=dict(wall_s, total=total_s),
+    dump_json_atomic(dict(table=table, warnings=warnings, wall_s=dict(wall_s, total=total_s),
                           metrics=metrics), osp.join(work_dir, 'summary.json'))
     banner('Fashion-MNIST-LT (IF100), balanced test set, top-1 %')
     print(table)
+    for warning in warnings:
+        print(f'\nWARNING: {warning}')
     print(f'\nwall time: {total_s:.0f} s ('
           + ', '.join(f'{stage} {seconds:.0f} s' for stage, seconds in wall_s.items())
           + f')\nper-class plots: {work_dir}/*/per_class.png; '

@@ -15,6 +15,7 @@ from mmengine.runner import Runner
 
 sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..'))
 from deitlt_mm.compat import finish_distributed, init_distributed  # noqa: E402, I001
+from deitlt_mm.datasets.class_map_file import check_teacher_class_map  # noqa: E402
 from deitlt_mm.evaluation.results import format_metrics, to_jsonable  # noqa: E402
 from deitlt_mm.fileio import dump_json_atomic  # noqa: E402
 
@@ -49,6 +50,7 @@ def main(argv=None):
     cfg.resume = False
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
+    check_teacher_class_map(cfg)
 
     init_distributed(args.launcher)
     try:

@@ -11,6 +11,7 @@ from mmengine.runner import Runner
 
 sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..'))
 from deitlt_mm.compat import finish_distributed, init_distributed  # noqa: E402, I001
+from deitlt_mm.datasets.class_map_file import check_teacher_class_map  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -85,6 +86,7 @@ def account_for_accumulation(cfg: Config) -> None:
 def main(argv=None):
     args = parse_args(argv)
     cfg = merge_args(Config.fromfile(args.config), args)
+    check_teacher_class_map(cfg)
     init_distributed(args.launcher)
     try:
         runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)

@@ -7,7 +7,9 @@
 # The teacher file is a ResNet32 trained on the same LT set (the paper's PaCo + SAM
 # file loads as is, or one from configs/teachers/); --cfg-options
 # model.teacher_checkpoint=PATH also sets it. A missing file stops the run when the
-# model is built, before any data is read.
+# model is built, before any data is read. CIFAR-LT labels are in frequency order
+# already, so every CIFAR teacher predicts in the student's order (the default
+# teacher_label_order='student', no class map).
 _base_ = [
     '../_base_/models/deitlt_base_resnet32_teacher.py',
     '../_base_/datasets/cifar10_lt.py',

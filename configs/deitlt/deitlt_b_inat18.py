@@ -4,10 +4,21 @@
 # auto_scale_lr gives lr 5e-4 x 2048 / 512 = 2e-3 on 4 GPUs:
 #   DEITLT_TEACHER_CKPT=TEACHER.pth bash tools/dist_train.sh \
 #       configs/deitlt/deitlt_b_inat18.py 4
-# The teacher file is a ResNet50 trained on iNaturalist-2018 (the paper's PaCo + SAM
-# file, or configs/teachers/resnet50_ldam-drw-sam_inat18.py);
-# --cfg-options model.teacher_checkpoint=PATH also sets it. A missing file stops
-# the run when the model is built.
+# The teacher file is a ResNet50 trained on iNaturalist-2018; --cfg-options
+# model.teacher_checkpoint=PATH also sets it. A missing file stops the run when the
+# model is built.
+#
+# Teacher label order. The paper's PaCo + SAM teacher predicts the dataset's
+# *original* labels, the student learns them re-indexed by training frequency
+# (the reference's --map-targets). teacher_label_order='original' re-orders the
+# teacher's classifier rows once, when it is loaded, with the dataset's class map
+# file, which both datasets load too (data/inat2018/class_map.json). The model is
+# built before the datasets, so write that file once before the first run:
+#   python tools/data/save_class_map.py configs/deitlt/deitlt_b_inat18.py
+# A teacher trained with configs/teachers/ (on the frequency-ordered labels) needs no
+# map: --cfg-options model.teacher_label_order=student model.teacher_class_map_file=None
+# With another data_root, point the datasets and model.teacher_class_map_file at the
+# same file (tools/train.py refuses two different maps).
 _base_ = [
     '../_base_/models/deitlt_base_resnet50_teacher.py',
     '../_base_/datasets/inat18.py',
@@ -15,10 +26,20 @@ _base_ = [
     '../_base_/default_runtime.py',
 ]
 
+# The class map file, relative to data_root like the list files (data_root as in
+# the dataset base).
+data_root = 'data/inat2018'
+class_map_file = 'class_map.json'
+train_dataloader = dict(dataset=dict(class_map_file=class_map_file))
+val_dataloader = dict(dataset=dict(class_map_file=class_map_file))
+test_dataloader = val_dataloader
+
 model = dict(
     head=dict(num_classes=8142),
     teacher=dict(head=dict(num_classes=8142)),
     teacher_checkpoint='{{$DEITLT_TEACHER_CKPT:checkpoints/teachers/resnet50_inat18.pth}}',  # noqa: E501
+    teacher_label_order='original',
+    teacher_class_map_file=f'{data_root}/{class_map_file}',
     data_preprocessor={{_base_.data_preprocessor}},
 )
 

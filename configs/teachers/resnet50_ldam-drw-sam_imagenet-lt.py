@@ -1,4 +1,6 @@
 # ResNet50 teacher, LDAM-DRW + SAM (rho steps) on ImageNet-LT, lr 0.2.
+# Trained on the frequency-ordered labels of the datasets (like the student), so as
+# a DeiT-LT teacher it needs no class map: model.teacher_label_order='student'.
 _base_ = [
     '../_base_/models/resnet50_ldam_drw.py',
     '../_base_/datasets/imagenet_lt_teacher.py',

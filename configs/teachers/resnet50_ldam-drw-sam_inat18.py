@@ -1,4 +1,6 @@
 # ResNet50 teacher, LDAM-DRW + SAM (rho steps) on iNaturalist-2018, lr 0.1.
+# Trained on the frequency-ordered labels of the datasets (like the student), so as
+# a DeiT-LT teacher it needs no class map: model.teacher_label_order='student'.
 _base_ = [
     '../_base_/models/resnet50_ldam_drw.py',
     '../_base_/datasets/inat18_teacher.py',

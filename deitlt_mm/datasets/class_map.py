@@ -13,6 +13,8 @@ from typing import Dict, Sequence, Tuple, Union
 
 import numpy as np
 
+from ..fileio import atomic_write
+
 # numpy 1.24 (npysort/quicksort.cpp): partitions with ``hi - lo > 15`` are split,
 # smaller ones are finished by insertion sort.
 _SMALL_QUICKSORT = 15
@@ -130,16 +132,41 @@ def build_class_map(counts: Sequence[int]) -> Dict[int, int]:
     return {int(original): new for new, original in enumerate(order)}
 
 
+def class_order(class_map: Dict[int, int], source: str = 'class map') -> np.ndarray:
+    """Invert a class map: ``order[new] = original`` (``int64 [C]``).
+
+    ``order`` re-indexes anything laid out by original label into the frequency
+    order, e.g. ``logits_original[:, order]`` or a classifier's rows ``W[order]``.
+
+    Raises:
+        ValueError: naming ``source`` unless the original labels and the new
+            indices are both exactly ``0 .. C-1``.
+    """
+    num_classes = len(class_map)
+    for what, values in (('original labels', list(class_map)),
+                         ('new indices', list(class_map.values()))):
+        if sorted(values) != list(range(num_classes)):
+            raise ValueError(
+                f'{source}: the {what} of a {num_classes}-class map must be exactly '
+                f'0..{num_classes - 1}, got {len(set(values))} distinct values from '
+                f'{min(values)} to {max(values)}.')
+    order = np.empty(num_classes, dtype=np.int64)
+    for original, new in class_map.items():
+        order[new] = original
+    return order
+
+
 def save_class_map(path: Union[str, Path], class_map: Dict[int, int],
                    counts: Sequence[int]) -> None:
     """Write the map as JSON: ``{"class_map": {original: new}, "counts": [...]}``.
 
     ``counts`` are the training counts indexed by the *original* label, so the
-    file alone reproduces both the map and the re-ordered class counts.
+    file alone reproduces both the map and the re-ordered class counts. The file
+    is written atomically (a crash never leaves half a map that runs would load).
     """
     payload = dict(class_map={str(k): int(v) for k, v in sorted(class_map.items())},
                    counts=[int(c) for c in counts])
-    Path(path).write_text(json.dumps(payload, indent=1))
+    atomic_write(path, json.dumps(payload, indent=1))
 
 
 def load_class_map(path: Union[str, Path]) -> Tuple[Dict[int, int], np.ndarray]:

@@ -6,7 +6,7 @@ import numpy as np
 from mmpretrain.datasets import BaseDataset
 
 from ..registry import DATASETS
-from .class_map import build_class_map, load_class_map, save_class_map
+from .class_map import build_class_map, class_order, load_class_map, save_class_map
 
 
 def read_list_file(path: str) -> List[Tuple[str, int, int]]:
@@ -123,9 +123,7 @@ class ListFileLTDataset(BaseDataset):
     def load_data_list(self) -> List[dict]:
         self.class_map, self.train_counts_original = self._load_class_map()
         num_classes = len(self.class_map)
-        order = np.empty(num_classes, dtype=np.int64)  # order[new] = original
-        for original, new in self.class_map.items():
-            order[new] = original
+        order = class_order(self.class_map, self.class_map_file or 'training list')
 
         names = self.class_names or [f'class_{i}' for i in range(num_classes)]
         if len(names) != num_classes:

@@ -1,15 +1,20 @@
 """Overall and head / mid / tail accuracy for long-tailed classification."""
+import logging
 from typing import List, Optional, Sequence
 
 import numpy as np
 import torch
 from mmengine.evaluator import BaseMetric
+from mmengine.logging import print_log
 
 from ..registry import METRICS
+from .teacher_check import check_teacher
 
-# (report name, data-sample field). A DeiT-LT student carries all three; the
-# averaged prediction comes first so ``save_best='auto'`` picks ``avg/top1``.
-STUDENT_FIELDS = (('avg', 'pred_score'), ('cls', 'pred_score_cls'), ('dist', 'pred_score_dist'))
+# (report name, data-sample field). A DeiT-LT student carries the first three, and
+# its teacher's predictions when it has one; the averaged prediction comes first so
+# ``save_best='auto'`` picks ``avg/top1``.
+STUDENT_FIELDS = (('avg', 'pred_score'), ('cls', 'pred_score_cls'), ('dist', 'pred_score_dist'),
+                  ('teacher', 'pred_score_teacher'))
 GROUPS = ('head', 'mid', 'tail')
 
 
@@ -24,14 +29,15 @@ class LongTailAccuracy(BaseMetric):
 
     Inputs (``process``): data samples with ``gt_label`` and either the three
     student scores ``pred_score_cls``, ``pred_score_dist`` and ``pred_score``
-    (their average) or, for a plain classifier, only ``pred_score``. Per sample
+    (their average), plus ``pred_score_teacher`` when ``DistillClassifier`` has a
+    teacher, or, for a plain classifier, only ``pred_score``. Per sample
     only the label and the top-k class indices of each score are kept, so
     results are small and mmengine's ``collect_results`` gathers them across
     ranks (and drops sampler padding via ``size``).
 
     Outputs (``evaluate``), percentages 0-100, keys ``{prefix}/{name}/{figure}``
-    with name ``avg`` / ``cls`` / ``dist`` for a student, and no name level for a
-    plain classifier (``long_tail/top1``, ``long_tail/head``, ...):
+    with name ``avg`` / ``cls`` / ``dist`` (and ``teacher``) for a student, and no
+    name level for a plain classifier (``long_tail/top1``, ``long_tail/head``, ...):
 
     - ``top1``; ``top5`` when there are more than 5 classes;
     - ``head``, ``mid``, ``tail``: mean over the group's classes (with test
@@ -40,7 +46,10 @@ class LongTailAccuracy(BaseMetric):
     - once per report: ``class_groups`` (group name of every class) and, when
       training counts are known, ``train_class_counts``.
 
-    The last two items are left out with ``per_class=False``.
+    The last two items are left out with ``per_class=False``. With a teacher, also
+    ``teacher/top_class_share`` (% of its predictions that go to its most predicted
+    class) and ``teacher/degenerate`` (1.0 when it looks collapsed or near chance,
+    see :mod:`.teacher_check`; a WARNING says why, once per metric instance).
 
     Groups: ``split='index'`` cuts class indices (classes are indexed by training
     frequency): ``cut_points=[a, b]`` gives head ``[0, a)``, mid ``[a, b)``, tail
@@ -98,6 +107,7 @@ class LongTailAccuracy(BaseMetric):
             np.asarray(class_counts, dtype=np.int64)
         self.per_class = per_class
         self.plot_path = plot_path
+        self._teacher_warned = False
 
     def process(self, data_batch, data_samples: Sequence[dict]) -> None:
         for sample in data_samples:
@@ -137,6 +147,15 @@ class LongTailAccuracy(BaseMetric):
         return [GROUPS[0] if n > self.many_shot_thr else
                 GROUPS[2] if n < self.few_shot_thr else GROUPS[1] for n in counts]
 
+    def _check_teacher(self, metrics: dict, pred_labels: np.ndarray, labels: np.ndarray,
+                       num_classes: int) -> None:
+        check = check_teacher(pred_labels, labels, num_classes)
+        metrics[_key('teacher', 'top_class_share')] = check['top_class_share']
+        metrics[_key('teacher', 'degenerate')] = float(check['degenerate'])
+        if check['degenerate'] and not self._teacher_warned:
+            print_log(check['message'], logger='current', level=logging.WARNING)
+            self._teacher_warned = True
+
     def compute_metrics(self, results: List[dict]) -> dict:
         if not results:
             raise ValueError('LongTailAccuracy: no predictions were processed (empty '
@@ -165,6 +184,9 @@ class LongTailAccuracy(BaseMetric):
                     float(values.mean()) if values.size else float('nan')
             metrics[_key(name, 'per_class')] = \
                 [None if np.isnan(a) else float(a) for a in per_class]
+        if 'teacher' in names:
+            self._check_teacher(metrics, np.stack([r['teacher'][0] for r in results]), labels,
+                                num_classes)
         metrics['class_groups'] = groups.tolist()
         counts = self._train_counts()
         if counts is not None:

@@ -37,7 +37,7 @@ def plot_per_class_accuracy(metrics: Dict, path: str, title: Optional[str] = Non
     for key, value in metrics.items():
         parts = key.split('/')
         if parts[-1] == 'per_class':
-            name = parts[-2] if len(parts) >= 2 and parts[-2] in ('avg', 'cls', 'dist') \
+            name = parts[-2] if len(parts) >= 2 and parts[-2] in ('avg', 'cls', 'dist', 'teacher') \
                 else 'acc'
             curves[name] = np.asarray([np.nan if a is None else a for a in value], dtype=float)
     if not curves:

@@ -19,8 +19,8 @@ def _rows(metrics: Dict, prefix: str) -> List[Tuple[str, Dict[str, float]]]:
         # plain classifier (``long_tail/top1``).
         name = parts[0] if len(parts) == 2 else ''
         rows.setdefault(name, {})[parts[-1]] = value
-    order = {'cls': 0, 'dist': 1, 'avg': 2, '': 3}
-    return sorted(rows.items(), key=lambda item: order.get(item[0], 4))
+    order = {'cls': 0, 'dist': 1, 'avg': 2, 'teacher': 3, '': 4}
+    return sorted(rows.items(), key=lambda item: order.get(item[0], 5))
 
 
 def format_long_tail_table(metrics: Dict, prefix: str = 'long_tail') -> str:
@@ -33,10 +33,10 @@ def format_long_tail_table(metrics: Dict, prefix: str = 'long_tail') -> str:
         prefix (str): the metric's prefix (``LongTailAccuracy.default_prefix``).
 
     Returns:
-        str: rows CLS / DIST / AVG for a student (one row ``ACC`` for a plain
-        classifier), columns overall / head / mid / tail [/ top5], percentages
-        with two decimals (``-`` for an empty group). Empty string if ``metrics``
-        holds no long-tail figures.
+        str: rows CLS / DIST / AVG (and TEACHER, its teacher) for a student (one
+        row ``ACC`` for a plain classifier), columns overall / head / mid / tail
+        [/ top5], percentages with two decimals (``-`` for an empty group). Empty
+        string if ``metrics`` holds no long-tail figures.
     """
     rows = _rows(metrics, prefix)
     if not rows:
@@ -75,8 +75,9 @@ def format_comparison_table(named_metrics: Dict[str, Dict], prefix: str = 'long_
 
     Returns:
         str: one row per model and prediction (``name`` for a plain classifier,
-        ``name CLS`` / ``name DIST`` / ``name AVG`` for a student), columns
-        overall / head / mid / tail, percentages with two decimals.
+        ``name CLS`` / ``name DIST`` / ``name AVG`` / ``name TEACHER`` for a
+        student), columns overall / head / mid / tail, percentages with two
+        decimals.
     """
     rows = []
     for model_name, metrics in named_metrics.items():

@@ -23,8 +23,8 @@ def to_jsonable(value):
 
 
 def format_metrics(metrics: dict, long_tail_prefix: str = 'long_tail') -> str:
-    """The long-tail table (rows CLS / DIST / AVG, columns overall / head / mid /
-    tail), then one ``name: value`` line per other metric (lists summarised by
+    """The long-tail table (rows CLS / DIST / AVG / TEACHER, columns overall / head /
+    mid / tail), then one ``name: value`` line per other metric (lists summarised by
     length), e.g. a plain mmpretrain ``accuracy/top1``."""
     table = format_long_tail_table(metrics, prefix=long_tail_prefix)
     lines = [table] if table else []

@@ -17,6 +17,7 @@ from mmengine.dataset import pseudo_collate
 from mmengine.optim import build_optim_wrapper
 from mmengine.registry import init_default_scope
 
+from deitlt_mm.datasets.class_map_file import dataset_class_map_path, save_dataset_class_map
 from deitlt_mm.datasets.utils import get_class_counts
 from deitlt_mm.registry import DATASETS, HOOKS, METRICS, MODELS, PARAM_SCHEDULERS
 from tests._stub_data import write_stub_data
@@ -58,17 +59,24 @@ def test_config_builds_and_trains_one_batch(config, tmp_path):
     dataset_types = {cfg[loader].dataset.type for loader in LOADERS}
     for dataset_type in dataset_types - {'RandomImageDataset'}:
         write_stub_data(dataset_type, tmp_path)
-    datasets = {}
+    datasets, class_map_files = {}, set()
     for loader in LOADERS:
         dataset_cfg = copy.deepcopy(cfg[loader].dataset)
         if dataset_cfg.type != 'RandomImageDataset':
             dataset_cfg.data_root = str(tmp_path)
+        class_map_file = dataset_class_map_path(dataset_cfg)
+        if class_map_file is not None:  # as tools/data/save_class_map.py writes it
+            save_dataset_class_map(dataset_cfg, class_map_file)
+            class_map_files.add(class_map_file)
         datasets[loader] = DATASETS.build(dataset_cfg)
         assert len(datasets[loader]) >= 2, loader
     for evaluator in (cfg.val_evaluator, cfg.test_evaluator):
         METRICS.build(copy.deepcopy(evaluator))
 
-    model = MODELS.build(shrink(copy.deepcopy(cfg.model)))
+    model_cfg = shrink(copy.deepcopy(cfg.model))
+    if model_cfg.get('teacher_class_map_file'):  # the datasets' map, moved to tmp_path
+        model_cfg.teacher_class_map_file, = class_map_files
+    model = MODELS.build(model_cfg)
     optim_wrapper = build_optim_wrapper(model, copy.deepcopy(cfg.optim_wrapper))
     schedulers = cfg.param_scheduler if isinstance(cfg.param_scheduler, list) \
         else [cfg.param_scheduler]

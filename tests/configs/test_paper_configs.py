@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 from mmengine.config import Config
 
+from deitlt_mm.datasets.class_map_file import check_teacher_class_map
+
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / 'tools'))
 import train as train_tool  # noqa: E402
@@ -82,6 +84,18 @@ def test_paper_setting_values(name):
     assert model.head.num_classes == model.teacher.head.num_classes == \
         model.data_preprocessor.num_classes == cfg.num_classes == num_classes
     assert model.teacher_checkpoint.endswith('.pth')
+    # Label order: the published ImageNet-LT / iNat teachers predict the original labels
+    # and are re-ordered with the class map file the three datasets load; CIFAR labels
+    # are in frequency order already.
+    if imb_factor is None:
+        assert model.teacher_label_order == 'original'
+        assert model.teacher_class_map_file == cfg.data_root + '/class_map.json'
+        for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+            assert cfg[loader].dataset.data_root == cfg.data_root
+            assert cfg[loader].dataset.class_map_file == 'class_map.json'
+    else:
+        assert (model.teacher_label_order, model.teacher_class_map_file) == ('student', None)
+    check_teacher_class_map(cfg)
     if imb_factor is not None:
         for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
             assert cfg[loader].dataset.imb_factor == imb_factor
@@ -125,3 +139,20 @@ def test_missing_teacher_file_stops_before_training(tmp_path):
     assert 'model.teacher_checkpoint=PATH' in proc.stderr
     assert 'Epoch(train)' not in proc.stdout + proc.stderr
     assert not list((tmp_path / 'work').rglob('*.pth'))
+
+
+def test_datasets_and_teacher_on_two_maps_are_refused_before_building(tmp_path):
+    # Moving the datasets without the teacher's map would distil in another label order.
+    moved = [f'{loader}.dataset.data_root={tmp_path}'
+             for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader')]
+    with pytest.raises(ValueError, match=r'loads the class map .*class_map\.json but the '
+                       r'teacher is re-ordered with model\.teacher_class_map_file='
+                       r'data/imagenet_lt/class_map\.json'):
+        train_tool.main(['configs/deitlt/deitlt_b_imagenetlt.py', '--work-dir',
+                         str(tmp_path / 'work'), '--cfg-options', *moved])
+    # Datasets computing their own map while the teacher is re-ordered with a file.
+    with pytest.raises(ValueError, match='val_dataloader.dataset loads no class map file'):
+        train_tool.main(['configs/deitlt/deitlt_b_inat18.py', '--work-dir',
+                         str(tmp_path / 'work'), '--cfg-options',
+                         'val_dataloader.dataset.class_map_file=None'])
+    assert not (tmp_path / 'work').exists()

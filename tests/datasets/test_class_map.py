@@ -8,6 +8,7 @@ from deitlt_mm.datasets.class_map import (
     _heap_argsort,
     argsort_numpy124,
     build_class_map,
+    class_order,
     frequency_order,
     load_class_map,
     save_class_map,
@@ -70,3 +71,18 @@ def test_bad_class_map_file(tmp_path):
     path.write_text('not json')
     with pytest.raises(ValueError, match='map.json.*unreadable'):
         load_class_map(path)
+
+
+def test_class_order_inverts_the_map():
+    class_map = build_class_map([2, 5, 5, 1])  # original -> frequency index
+    assert class_map == {1: 0, 2: 1, 0: 2, 3: 3}
+    order = class_order(class_map)
+    np.testing.assert_array_equal(order, [1, 2, 0, 3])
+    assert all(class_map[order[new]] == new for new in range(4))
+
+
+@pytest.mark.parametrize('bad_map, what', [({0: 0, 1: 1, 5: 2}, 'original labels'),
+                                           ({0: 0, 1: 0, 2: 2}, 'new indices')])
+def test_class_order_refuses_a_map_that_is_no_permutation(bad_map, what):
+    with pytest.raises(ValueError, match=f'map.json: the {what} of a 3-class map'):
+        class_order(bad_map, 'map.json')

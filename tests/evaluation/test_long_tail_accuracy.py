@@ -1,3 +1,4 @@
+import logging
 import math
 
 import numpy as np
@@ -29,6 +30,31 @@ def _student_samples(indices=range(len(LABELS))):
                  pred_score_cls=_one_hot_scores(CLS_ARGMAX[i]),
                  pred_score_dist=_one_hot_scores(DIST_ARGMAX[i]),
                  pred_score=_one_hot_scores(AVG_ARGMAX[i])) for i in indices]
+
+
+def test_teacher_scored_beside_the_student_and_warned_about_once(monkeypatch):
+    import deitlt_mm.evaluation.long_tail_accuracy as module
+    logged = []
+    monkeypatch.setattr(module, 'print_log',
+                        lambda msg, logger, level: logged.append((level, msg)))
+    metric = METRICS.build(dict(type='LongTailAccuracy', split='index', cut_points=[1, 3]))
+    collapsed = [0] * len(LABELS)  # one class for everything: correct 1 1 0 0 0 0
+    for _ in range(2):  # two validations
+        samples = _student_samples()
+        for sample, argmax in zip(samples, collapsed):
+            sample['pred_score_teacher'] = _one_hot_scores(argmax)
+        metric.process(None, samples)
+        out = metric.evaluate(len(LABELS))
+        assert out['long_tail/teacher/top1'] == pytest.approx(200 / 6)
+        assert (out['long_tail/teacher/head'], out['long_tail/teacher/mid'],
+                out['long_tail/teacher/tail']) == (100.0, 0.0, 0.0)
+        assert out['long_tail/teacher/per_class'] == [100.0, 0.0, 0.0, 0.0]
+        assert out['long_tail/teacher/top_class_share'] == 100.0
+        assert out['long_tail/teacher/degenerate'] == 1.0
+        assert out['long_tail/cls/top1'] == 50.0  # the student's figures are unchanged
+        assert next(iter(out)) == 'long_tail/avg/top1'
+    assert len(logged) == 1 and logged[0][0] == logging.WARNING
+    assert 'The teacher looks degenerate: class 0 takes 100.0 %' in logged[0][1]
 
 
 def test_student_index_split_hand_computed():

@@ -44,16 +44,21 @@ def test_comparison_table_one_row_per_model_and_prediction():
     teacher = {'long_tail/top1': 80.0, 'long_tail/head': 95.0, 'long_tail/mid': 80.5,
                'long_tail/tail': 60.25, 'long_tail/per_class': [1.0, 2.0]}
     student = {f'long_tail/{name}/{figure}': value
-               for name, value in (('avg', 70.0), ('cls', 60.0), ('dist', 65.0))
+               for name, value in (('teacher', 80.0), ('avg', 70.0), ('cls', 60.0),
+                                   ('dist', 65.0))
                for figure in ('top1', 'head', 'mid', 'tail', 'top5')}
     student['long_tail/dist/tail'] = math.nan
+    # The teacher's health figures are not table columns.
+    student.update({'long_tail/teacher/top_class_share': 12.5,
+                    'long_tail/teacher/degenerate': 0.0})
     lines = format_comparison_table({'teacher': teacher, 'student': student}).splitlines()
     cells = [[c.strip() for c in line.split('|')] for line in lines]
     assert cells[0] == ['', 'overall', 'head', 'mid', 'tail']  # no top5 column
     assert cells[2:] == [['teacher', '80.00', '95.00', '80.50', '60.25'],
                          ['student CLS', '60.00', '60.00', '60.00', '60.00'],
                          ['student DIST', '65.00', '65.00', '65.00', '-'],
-                         ['student AVG', '70.00', '70.00', '70.00', '70.00']]
+                         ['student AVG', '70.00', '70.00', '70.00', '70.00'],
+                         ['student TEACHER', '80.00', '80.00', '80.00', '80.00']]
 
 
 def test_comparison_table_names_a_model_without_figures():

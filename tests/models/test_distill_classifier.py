@@ -1,5 +1,6 @@
 """DistillClassifier: frozen teacher, same mixed batch, device moves, checkpoint content."""
 import copy
+import logging
 
 import numpy as np
 import pytest
@@ -8,6 +9,8 @@ import torch.nn.functional as F
 from mmengine.optim import OptimWrapper
 from mmpretrain.structures import DataSample
 
+from deitlt_mm.datasets.class_map import build_class_map, save_class_map
+from deitlt_mm.models.losses import DRWDistillLoss
 from deitlt_mm.registry import MODELS
 
 NUM_CLASSES = 4
@@ -143,3 +146,119 @@ def test_teacher_checkpoint_in_own_keys(tmp_path):
     model = MODELS.build(student_cfg(teacher_checkpoint=str(path)))
     for key, value in teacher.state_dict().items():
         assert torch.equal(model.teacher.state_dict()[key], value)
+
+
+# --- Teacher label order (the reference's --map-targets) ---------------------------------
+# Training counts by original label; argsort(-counts) with numpy 1.24 ties gives the
+# frequency order [1, 2, 0, 3], i.e. class_map {1: 0, 2: 1, 0: 2, 3: 3}.
+ORIGINAL_COUNTS = [2, 5, 5, 1]
+
+
+def original_order_teacher(tmp_path):
+    """A ResNet teacher in the *original* label order, its checkpoint and the map file."""
+    torch.manual_seed(0)
+    teacher = MODELS.build(RESNET_TEACHER).eval()
+    teacher.init_weights()
+    with torch.no_grad():  # a classifier of centred features: the argmax varies by input
+        feats = teacher.extract_feat(torch.randn(64, 3, 16, 16))[-1]
+        weight = torch.randn(NUM_CLASSES, feats.size(1)) / feats.std(0)
+        teacher.head.fc.weight.copy_(weight)
+        teacher.head.fc.bias.copy_(-weight @ feats.mean(0))
+    checkpoint = tmp_path / 'teacher_original_order.pth'
+    torch.save({'state_dict': teacher.state_dict()}, checkpoint)
+    class_map = build_class_map(ORIGINAL_COUNTS)
+    map_file = tmp_path / 'class_map.json'
+    save_class_map(map_file, class_map, ORIGINAL_COUNTS)
+    return teacher.eval(), str(checkpoint), str(map_file), class_map
+
+
+def reference_map_targets(teacher_logits, class_map):
+    """losses.py, `map_targets`: np.array(args.class_map)[argmax], where the
+    reference's class_map is a list, class_map[original label] = frequency index."""
+    class_map_list = [class_map[original] for original in range(len(class_map))]
+    return torch.Tensor(np.array(class_map_list)[teacher_logits.argmax(dim=1)]).long()
+
+
+def test_original_order_teacher_equals_reference_map_targets(tmp_path):
+    teacher, checkpoint, map_file, class_map = original_order_teacher(tmp_path)
+    assert class_map == {1: 0, 2: 1, 0: 2, 3: 3}
+    model = MODELS.build(student_cfg(teacher_checkpoint=checkpoint,
+                                     teacher_label_order='original',
+                                     teacher_class_map_file=map_file))
+    torch.manual_seed(1)
+    inputs = torch.randn(64, 3, 32, 32)
+    with torch.no_grad():
+        original = teacher(F.interpolate(inputs, size=(16, 16), mode='bicubic',
+                                         align_corners=False), mode='tensor')
+    mapped = model.teacher_logits(inputs)
+    reference = reference_map_targets(original, class_map)
+    # The case can fail: the teacher predicts several classes the map moves.
+    assert len(set(original.argmax(1).tolist()) - {3}) >= 2
+    assert not torch.equal(original.argmax(1), reference)
+    # Hard distillation targets = the reference's mapped argmax, batch by batch.
+    assert torch.equal(mapped.argmax(1), reference)
+    # Soft distillation sees the same logits re-indexed: student class n <- original order[n].
+    torch.testing.assert_close(mapped, original[:, [1, 2, 0, 3]], rtol=0, atol=1e-6)
+    # The DIST loss equals the reference's CE against the mapped targets.
+    loss = DRWDistillLoss(alpha=1.0, distillation_type='hard')
+    dist_logits, cls_logits = torch.randn(64, NUM_CLASSES), torch.randn(64, NUM_CLASSES)
+    ours = loss(cls_logits, dist_logits, torch.zeros(64, dtype=torch.long), mapped)['loss_dist']
+    torch.testing.assert_close(ours, F.cross_entropy(dist_logits, reference))
+    # The student's own weights never moved: only the teacher's classifier rows did.
+    model_student_order = MODELS.build(student_cfg(teacher_checkpoint=checkpoint))
+    torch.testing.assert_close(model_student_order.teacher_logits(inputs), original)
+
+
+def test_teacher_label_order_settings_are_checked(tmp_path):
+    _, checkpoint, map_file, _ = original_order_teacher(tmp_path)
+    with pytest.raises(FileNotFoundError, match=r'no_map\.json.*save_class_map\.py'):
+        MODELS.build(student_cfg(teacher_checkpoint=checkpoint, teacher_label_order='original',
+                                 teacher_class_map_file=str(tmp_path / 'no_map.json')))
+    with pytest.raises(ValueError, match='needs teacher_class_map_file'):
+        MODELS.build(student_cfg(teacher_label_order='original'))
+    with pytest.raises(ValueError, match="teacher_label_order='student' ignores it"):
+        MODELS.build(student_cfg(teacher_class_map_file=map_file))
+    with pytest.raises(ValueError, match='teacher_label_order must be one of'):
+        MODELS.build(student_cfg(teacher_label_order='frequency'))
+
+
+def test_teacher_or_map_that_does_not_fit_is_refused_at_build(tmp_path):
+    _, checkpoint, _, _ = original_order_teacher(tmp_path)
+    five_classes = tmp_path / 'map5.json'
+    save_class_map(five_classes, build_class_map([3, 1, 4, 1, 5]), [3, 1, 4, 1, 5])
+    with pytest.raises(ValueError, match=r'map5\.json: 5 classes, but the teacher predicts 4'):
+        MODELS.build(student_cfg(teacher_checkpoint=checkpoint, teacher_label_order='original',
+                                 teacher_class_map_file=str(five_classes)))
+    six_class_teacher = copy.deepcopy(RESNET_TEACHER)
+    six_class_teacher['head']['num_classes'] = 6
+    with pytest.raises(ValueError, match='teacher predicts 6 classes, the student head 4'):
+        MODELS.build(student_cfg(teacher=six_class_teacher))
+
+
+def test_predict_reports_the_teacher_in_the_student_order(tmp_path):
+    teacher, checkpoint, map_file, class_map = original_order_teacher(tmp_path)
+    model = MODELS.build(student_cfg(teacher_checkpoint=checkpoint,
+                                     teacher_label_order='original',
+                                     teacher_class_map_file=map_file))
+    model.eval()
+    batch = make_batch(batch=8)
+    samples = model.val_step(copy.deepcopy(batch))
+    inputs = model.data_preprocessor(batch, training=False)['inputs']
+    with torch.no_grad():  # the teacher sees the test batch at teacher_size (16)
+        original = teacher(F.interpolate(inputs, size=(16, 16), mode='bicubic',
+                                         align_corners=False), mode='tensor')
+    scores = torch.stack([sample.pred_score_teacher for sample in samples])
+    torch.testing.assert_close(scores, F.softmax(original[:, [1, 2, 0, 3]], dim=1))
+    assert samples[0].pred_score_cls.shape == samples[0].pred_score_teacher.shape
+
+
+def test_a_teacher_without_checkpoint_is_warned_about_at_build(monkeypatch):
+    import deitlt_mm.models.classifiers.distill_classifier as module
+    logged = []
+    monkeypatch.setattr(module, 'print_log',
+                        lambda msg, logger, level: logged.append((level, msg)))
+    MODELS.build(student_cfg(teacher_checkpoint=None))
+    assert len(logged) == 1 and logged[0][0] == logging.WARNING
+    assert 'teacher keeps its random initial weights' in logged[0][1]
+    MODELS.build(student_cfg(distillation_type='none', teacher=None))
+    assert len(logged) == 1

@@ -48,11 +48,16 @@ def hand_soft_ce(logits, targets, eps, weights=None):
     return total / len(logits)
 
 
-def hand_soft_kd(student, teacher, tau):
+def hand_soft_kd(student, teacher, tau, weights=None):
+    """Summed KL with log target q, * tau^2 / (B C); under DRW the reference's
+    q = w * log p_t / sum(w * log p_t) (losses.py, `weighted_distillation`)."""
     total = 0.0
     for s, t in zip(student, teacher):
         ls = log_softmax_row([v / tau for v in s])
         lt = log_softmax_row([v / tau for v in t])
+        if weights is not None:
+            weighted = [w * v for w, v in zip(weights, lt)]
+            lt = [v / sum(weighted) for v in weighted]
         total += sum(math.exp(b) * (b - a) for a, b in zip(ls, lt))
     return total * tau * tau / (len(student) * len(student[0]))
 
@@ -100,8 +105,28 @@ def test_soft_distillation(drw):
     loss = DRWDistillLoss(alpha=0.5, distillation_type='soft', tau=2.0, beta=BETA)
     cls, dist = run(loss, torch.tensor(LABELS), drw)
     assert cls == pytest.approx(0.5 * hand_ce(CLS, LABELS), abs=1e-6)
-    # KL is not re-weighted by DRW.
-    assert dist == pytest.approx(0.5 * hand_soft_kd(DIST, TEACHER, 2.0), abs=1e-6)
+    # Under DRW the teacher's log-probabilities are re-weighted and renormalised.
+    w = hand_weights(COUNTS, BETA) if drw else None
+    assert dist == pytest.approx(0.5 * hand_soft_kd(DIST, TEACHER, 2.0, w), abs=1e-6)
+
+
+def test_soft_distillation_under_drw_by_hand():
+    # One row, tau 1, C 2, weights [1, 3]: teacher logits [0, ln 3] -> p = [1/4, 3/4],
+    # l = [-1.38629, -0.28768]; w l = [-1.38629, -0.86305], sum -2.24934,
+    # q = [0.61631, 0.38369]; student logits [0, 0] -> log p_s = [-0.69315] * 2;
+    # loss = (e^0.61631 * 1.30946 + e^0.38369 * 1.07684) / (B C = 2)
+    #      = (1.85220 * 1.30946 + 1.46770 * 1.07684) / 2 = 2.00284.
+    loss = DRWDistillLoss(alpha=1.0, distillation_type='soft', tau=1.0, beta=BETA)
+    loss.class_weights = torch.tensor([1.0, 3.0])
+    loss.drw_active = True
+    l0, l1 = math.log(0.25), math.log(0.75)
+    q = [l0 / (l0 + 3 * l1), 3 * l1 / (l0 + 3 * l1)]
+    assert q == pytest.approx([0.61631, 0.38369], abs=1e-5)
+    expected = sum(math.exp(v) * (v - math.log(0.5)) for v in q) / 2
+    out = loss(torch.zeros(1, 2), torch.zeros(1, 2), torch.tensor([0]),
+               torch.tensor([[0.0, math.log(3.0)]]))
+    assert out['loss_dist'].item() == pytest.approx(expected, abs=1e-6)
+    assert expected == pytest.approx(2.00284, abs=1e-5)
 
 
 @pytest.mark.parametrize('drw', [False, True])
@@ -122,6 +147,18 @@ def test_weighted_cls_loss_after_drw():
     assert cls == pytest.approx(0.5 * hand_ce(CLS, LABELS, w), abs=1e-6)
     cls_before, _ = run(loss, torch.tensor(LABELS), drw=False)
     assert cls_before == pytest.approx(0.5 * hand_ce(CLS, LABELS), abs=1e-6)
+
+
+def test_weighted_cls_loss_with_mixup_after_drw_stays_unweighted():
+    # Mixup kept on under DRW (soft targets): the reference's CLS criterion is
+    # SoftTargetCrossEntropy without weights even with --weighted-baseloss; the DIST
+    # loss is still weighted.
+    loss = DRWDistillLoss(alpha=0.5, beta=BETA, weighted_cls_loss=True)
+    w = hand_weights(COUNTS, BETA)
+    cls, dist = run(loss, torch.tensor(SOFT), drw=True)
+    assert cls == pytest.approx(0.5 * hand_soft_ce(CLS, SOFT, 0.1), abs=1e-6)
+    assert cls != pytest.approx(0.5 * hand_soft_ce(CLS, SOFT, 0.1, w), abs=1e-3)
+    assert dist == pytest.approx(0.5 * hand_ce(DIST, [1, 2], w), abs=1e-6)
 
 
 def test_bad_arguments_are_named():

@@ -27,14 +27,22 @@ def test_demo_runs_all_stages_and_reports(tmp_path):
     summary = json.loads((work_dir / 'summary.json').read_text())
     assert set(summary['wall_s']) == {'teacher', 'deitlt', 'baseline', 'total'}
     table_lines = summary['table'].splitlines()
-    assert [line.split('|')[0].strip() for line in table_lines[2:]] == [
-        'teacher ResNet32', 'DeiT no distill', 'DeiT-LT CLS', 'DeiT-LT DIST', 'DeiT-LT AVG']
+    rows = {line.split('|')[0].strip(): [cell.strip() for cell in line.split('|')[1:]]
+            for line in table_lines[2:]}
+    assert list(rows) == ['teacher ResNet32', 'DeiT no distill', 'DeiT-LT CLS',
+                          'DeiT-LT DIST', 'DeiT-LT AVG', 'DeiT-LT TEACHER']
     assert [cell.strip() for cell in table_lines[0].split('|')] == [
         '', 'overall', 'head', 'mid', 'tail']
     assert summary['table'] in proc.stdout
-    # The teacher is a plain classifier, the student has three predictions.
+    # The teacher is a plain classifier, the student has three predictions and its
+    # teacher's: the first stage's checkpoint, seen at the same 32 px -> the same figures.
     assert 'long_tail/top1' in summary['metrics']['teacher ResNet32']
     assert 'long_tail/dist/tail' in summary['metrics']['DeiT-LT']
+    assert rows['DeiT-LT TEACHER'] == rows['teacher ResNet32']
+    teacher_flagged = summary['metrics']['DeiT-LT']['long_tail/teacher/degenerate'] == 1.0
+    assert (len(summary['warnings']) == 1) == teacher_flagged
+    assert ('WARNING: the teacher of DeiT-LT looks degenerate' in proc.stdout) == \
+        teacher_flagged
     for stage in ('teacher', 'deitlt', 'baseline'):
         results = json.loads((work_dir / stage / 'results.json').read_text())
         assert len(results['metrics']['long_tail/class_groups']) == 10
@@ -91,3 +99,17 @@ def test_missing_package_without_root_is_explained(tmp_path, monkeypatch):
     monkeypatch.setattr(demo.subprocess, 'run', lambda *a, **k: pytest.fail('ran a command'))
     with pytest.raises(SystemExit, match='sudo apt-get install -y dataset-fashion-mnist'):
         demo.ensure_data(str(tmp_path))
+
+
+def test_summary_warns_about_a_degenerate_teacher_only():
+    demo = load_demo_tool()
+    collapsed = {'long_tail/teacher/degenerate': 1.0, 'long_tail/teacher/top_class_share': 97.5,
+                 'long_tail/teacher/top1': 10.25}
+    healthy = dict(collapsed, **{'long_tail/teacher/degenerate': 0.0})
+    plain = {'long_tail/top1': 10.0}  # a plain classifier has no teacher figures
+    assert demo.degenerate_teacher_warnings({'DeiT-LT': healthy, 'teacher': plain}) == []
+    warnings = demo.degenerate_teacher_warnings({'DeiT-LT': collapsed, 'teacher': plain})
+    assert warnings == [
+        'the teacher of DeiT-LT looks degenerate: its most predicted class takes 97.5 % of '
+        'the test predictions, top-1 10.25 % (limits: deitlt_mm/evaluation/teacher_check.py; '
+        'details in the WARNING of the test log). The student distilled from it.']

@@ -26,6 +26,12 @@ model = dict(
     teacher=None,
     teacher_checkpoint=None,
     teacher_size=None,
+    # The label order the teacher predicts in: 'student' (the datasets' labels: CIFAR
+    # teachers, any teacher trained with configs/teachers/) or 'original' (the dataset's
+    # original labels: the published ImageNet-LT / iNat teachers), which needs the
+    # dataset's class map file (see configs/deitlt/deitlt_b_imagenetlt.py).
+    teacher_label_order='student',
+    teacher_class_map_file=None,
     data_preprocessor=dict(
         type='ClsDataPreprocessor',
         num_classes=1000,

@@ -1,15 +1,23 @@
 """Student classifier that distils from a frozen teacher inside ``loss``."""
+import logging
 import os.path as osp
 from typing import List, Optional, Union
 
+import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from mmengine.logging import print_log
 from mmpretrain.models import ImageClassifier
 from mmpretrain.structures import DataSample
 
+from ...datasets.class_map import class_order, load_class_map
 from ...registry import MODELS
-from ..utils.checkpoint_import import load_teacher_checkpoint
+from ..utils.checkpoint_import import (
+    classifier_layer,
+    load_teacher_checkpoint,
+    permute_classifier_rows,
+)
 
 
 @MODELS.register_module()
@@ -40,9 +48,33 @@ class DistillClassifier(ImageClassifier):
             missing file is a ``FileNotFoundError`` at construction.
         teacher_size (int, optional): side of the teacher's input; None keeps
             the student's size.
+        teacher_label_order (str): the label order the teacher predicts in.
+            ``'student'`` (default): the student's, i.e. the dataset's labels as the
+            datasets deliver them (CIFAR teachers; every teacher trained with
+            ``configs/teachers/``, whose datasets re-index ImageNet-LT / iNat by
+            training frequency like the student's). ``'original'``: the dataset's
+            original label order (the published ImageNet-LT / iNat PaCo teachers,
+            the reference's ``--map-targets``); the teacher's classifier rows are
+            then permuted once at load with ``teacher_class_map_file``, so its
+            logits, its argmax (hard distillation), its softmax (soft
+            distillation) and its evaluation are all in the student's order.
+        teacher_class_map_file (str, optional): with ``'original'``, the dataset's
+            class map (JSON of ``save_class_map``, original label -> frequency
+            index); it must be the file the datasets load (their
+            ``class_map_file``). ``tools/data/save_class_map.py CONFIG`` writes it
+            from the training list; a missing file is a ``FileNotFoundError`` at
+            construction.
 
-    ``loss(inputs [B, 3, H, W], data_samples)`` returns the head's loss dict.
+    A teacher whose class count differs from the student head's, or whose map
+    does not fit it, is a ``ValueError`` at construction.
+
+    ``loss(inputs [B, 3, H, W], data_samples)`` returns the head's loss dict;
+    ``predict`` adds the teacher's softmax ``pred_score_teacher`` ``[C]`` to every
+    sample (the teacher sees the batch resized to ``teacher_size``, as in
+    training), which ``LongTailAccuracy`` reports as ``teacher``.
     """
+
+    teacher_label_orders = ('student', 'original')
 
     def __init__(self,
                  backbone: dict,
@@ -51,6 +83,8 @@ class DistillClassifier(ImageClassifier):
                  teacher: Optional[dict] = None,
                  teacher_checkpoint: Optional[str] = None,
                  teacher_size: Optional[int] = None,
+                 teacher_label_order: str = 'student',
+                 teacher_class_map_file: Optional[str] = None,
                  pretrained: Optional[str] = None,
                  train_cfg: Optional[dict] = None,
                  data_preprocessor: Optional[Union[dict, nn.Module]] = None,
@@ -64,6 +98,8 @@ class DistillClassifier(ImageClassifier):
                 f'teacher_checkpoint {teacher_checkpoint!r} does not exist. Set the teacher '
                 'weights with --cfg-options model.teacher_checkpoint=PATH (the configs under '
                 'configs/deitlt/ and configs/demo/ also read DEITLT_TEACHER_CKPT).')
+        teacher_row_order = self._teacher_row_order(teacher, teacher_label_order,
+                                                    teacher_class_map_file)
         super().__init__(backbone=backbone, neck=neck, head=head, pretrained=pretrained,
                          train_cfg=train_cfg, data_preprocessor=data_preprocessor,
                          init_cfg=init_cfg)
@@ -76,20 +112,80 @@ class DistillClassifier(ImageClassifier):
             raise ValueError(f'teacher_size must be a positive int or None, got {teacher_size}.')
         self.teacher_size = teacher_size
         # object.__setattr__ keeps the teacher out of nn.Module's registry (see above).
-        object.__setattr__(self, 'teacher', self._build_teacher(teacher, teacher_checkpoint))
+        object.__setattr__(self, 'teacher', self._build_teacher(
+            teacher, teacher_checkpoint, teacher_row_order, teacher_class_map_file))
+        self._check_teacher_classes()
+
+    @classmethod
+    def _teacher_row_order(cls, teacher: Optional[dict], label_order: str,
+                             class_map_file: Optional[str]) -> Optional[np.ndarray]:
+        """``order[student class] = teacher output`` for an original-order teacher, else None.
+
+        Read before any model is built, so a wrong setting fails at once.
+        """
+        if label_order not in cls.teacher_label_orders:
+            raise ValueError(f'teacher_label_order must be one of {cls.teacher_label_orders}, '
+                             f'got {label_order!r}.')
+        if label_order == 'student':
+            if class_map_file is not None:
+                raise ValueError(
+                    f"teacher_class_map_file={class_map_file!r} is set but "
+                    "teacher_label_order='student' ignores it: set "
+                    "teacher_label_order='original' for a teacher that predicts the "
+                    "dataset's original labels (the published ImageNet-LT / iNat teachers), "
+                    'or teacher_class_map_file=None for one trained on our frequency order.')
+            return None
+        if teacher is None:
+            raise ValueError("teacher_label_order='original' needs a teacher.")
+        if class_map_file is None:
+            raise ValueError(
+                "teacher_label_order='original' needs teacher_class_map_file: the dataset's "
+                'class map file (the one its datasets load as class_map_file).')
+        if not osp.isfile(class_map_file):
+            raise FileNotFoundError(
+                f'teacher_class_map_file {class_map_file!r} does not exist. The teacher '
+                "predicts the dataset's original labels and this map (original label -> "
+                'frequency index, the file the datasets load as class_map_file) re-orders '
+                'it; write it once from the training list with '
+                '`python tools/data/save_class_map.py CONFIG`.')
+        class_map, _ = load_class_map(class_map_file)
+        return class_order(class_map, class_map_file)
 
     @staticmethod
-    def _build_teacher(teacher: Optional[dict],
-                       checkpoint: Optional[str]) -> Optional[nn.Module]:
+    def _build_teacher(teacher: Optional[dict], checkpoint: Optional[str],
+                       row_order: Optional[np.ndarray] = None,
+                       class_map_file: Optional[str] = None) -> Optional[nn.Module]:
         if teacher is None:
             return None
         model = MODELS.build(teacher)
         if checkpoint is None:
             model.init_weights()
+            print_log('DistillClassifier: teacher_checkpoint is None, so the teacher keeps '
+                      'its random initial weights and its predictions are noise; set '
+                      'model.teacher_checkpoint for any real run.', logger='current',
+                      level=logging.WARNING)
         else:
             load_teacher_checkpoint(model, checkpoint)
+        if row_order is not None:
+            # Once here, not per batch: every later teacher forward is in the student's order.
+            permute_classifier_rows(model, row_order, f'teacher_class_map_file {class_map_file}')
         model.requires_grad_(False)
         return model.eval()
+
+    def _check_teacher_classes(self) -> None:
+        """Teacher and student head must predict the same number of classes."""
+        student_classes = getattr(self.head, 'num_classes', None)
+        if self.teacher is None or student_classes is None:
+            return
+        try:
+            teacher_classes = classifier_layer(self.teacher).out_features
+        except TypeError:  # another teacher layout: the loss checks the logits' shape
+            return
+        if teacher_classes != student_classes:
+            raise ValueError(
+                f'The teacher predicts {teacher_classes} classes, the student head '
+                f'{student_classes} (model.head.num_classes); they must predict the '
+                "dataset's classes (set model.teacher's head num_classes).")
 
     def _apply(self, fn, *args, **kwargs):
         # `to()`, `cpu()`, `half()`, ... all end here: move the unregistered teacher too.
@@ -118,3 +214,20 @@ class DistillClassifier(ImageClassifier):
         feats = self.extract_feat(inputs)
         teacher_logits = None if self.teacher is None else self.teacher_logits(inputs)
         return self.head.loss(feats, data_samples, teacher_logits)
+
+    def predict(self, inputs: torch.Tensor,
+                data_samples: Optional[List[DataSample]] = None,
+                **kwargs) -> List[DataSample]:
+        """The head's predictions plus ``pred_score_teacher`` ``[C]`` (teacher softmax).
+
+        The teacher sees ``inputs`` resized to ``teacher_size`` as in training, and
+        its classifier is already in the student's label order (see
+        ``teacher_label_order``), so ``LongTailAccuracy`` scores it like the
+        student's predictions.
+        """
+        samples = super().predict(inputs, data_samples, **kwargs)
+        if self.teacher is not None:
+            teacher_scores = F.softmax(self.teacher_logits(inputs), dim=1)
+            for sample, score in zip(samples, teacher_scores):
+                sample.set_field(score, 'pred_score_teacher')
+        return samples

@@ -20,20 +20,40 @@ class DRWDistillLoss(DRWClassWeightedLoss):
         * hard labels ``[B]`` (batch augments off, e.g. after DRW with
           ``no_mixup_drw``): plain cross entropy, no smoothing, as in the reference.
 
-    DIST loss (on the DIST-token logits), by ``distillation_type``:
-        * ``'hard'``: cross entropy against ``argmax(teacher_logits)``.
-        * ``'soft'``: ``KL(log_softmax(t/tau) || log_softmax(s/tau), summed) * tau**2 /
-          s.numel()`` (the reference divides the summed KL by the number of logits).
+    DIST loss (on the DIST-token logits ``s``, teacher logits ``t``), by
+    ``distillation_type``:
+        * ``'hard'``: cross entropy against ``argmax(t)``.
+        * ``'soft'``: ``F.kl_div(log_softmax(s / tau), q, reduction='sum',
+          log_target=True) * tau**2 / s.numel()``, i.e.
+          ``sum_ic exp(q_ic) (q_ic - log_softmax(s_i / tau)_c) * tau**2 / (B C)``
+          with the teacher's log-probabilities ``q = log_softmax(t / tau)`` (the
+          reference divides the summed KL by the number of logits).
         * ``'none'``: the DIST token is trained on the labels, like the CLS loss.
 
     DRW: once ``drw_active`` is True (set by ``DRWHook``, the one owner of DRW
-    state), the cross entropy of the ``'hard'`` and ``'none'`` DIST loss is weighted
-    per class with :func:`effective_number_weights` of the training class counts
-    (given by ``DRWHook`` through :meth:`set_class_counts`). With
-    ``weighted_cls_loss=True`` the CLS loss is weighted the same way. Weighted cross
-    entropy follows ``F.cross_entropy(weight=w)``: for hard labels the mean is
-    ``sum_i w_{y_i} ce_i / sum_i w_{y_i}``; for soft targets it is
-    ``mean_i(-sum_c w_c t_ic log p_ic)``. KL (``'soft'``) is never weighted.
+    state), the class weights ``w`` = :func:`effective_number_weights` of the
+    training class counts (given by ``DRWHook`` through :meth:`set_class_counts`)
+    enter as in the reference's ``DistillationLoss`` with ``--weighted-distillation``
+    (``losses.py``; ``main.py`` passes the weights from the DRW epoch on):
+
+        * ``'hard'`` and ``'none'``: the DIST cross entropy is weighted per class.
+        * ``'soft'``: the teacher's log-probabilities are re-weighted and
+          renormalised, ``q_ic = w_c l_ic / sum_k w_k l_ik`` with
+          ``l = log_softmax(t / tau)``, and this ``q`` is the log target of the same
+          KL. (``q`` is a positive vector summing to 1 that the KL reads as
+          log-probabilities: the reference's formula, kept so its ablations
+          reproduce.)
+        * CLS loss with ``weighted_cls_loss=True`` (the reference's
+          ``--weighted-baseloss``): weighted on hard labels only (Mixup off under
+          DRW, the reference's weighted ``CrossEntropyLoss``). While Mixup/CutMix
+          stay on after DRW (``no_mixup_drw=False``, soft targets) the reference's
+          CLS criterion is the unweighted ``SoftTargetCrossEntropy``, and so is
+          this one.
+
+    Weighted cross entropy follows ``F.cross_entropy(weight=w)``: for hard labels
+    the mean is ``sum_i w_{y_i} ce_i / sum_i w_{y_i}``; for soft targets (``'none'``
+    under Mixup) it is ``mean_i(-sum_c w_c t_ic log p_ic)``. Before DRW nothing is
+    weighted.
 
     Args:
         alpha (float): weight of the DIST loss, in ``[0, 1]``. Defaults to 0.5.
@@ -41,7 +61,8 @@ class DRWDistillLoss(DRWClassWeightedLoss):
         tau (float): distillation temperature of ``'soft'``. Defaults to 1.0.
         beta (float): effective-number beta. Defaults to 0.9999.
         label_smoothing (float): smoothing of soft targets. Defaults to 0.1.
-        weighted_cls_loss (bool): also weight the CLS loss under DRW.
+        weighted_cls_loss (bool): also weight the CLS loss under DRW (hard labels
+            only, see above).
 
     ``forward`` returns ``dict(loss_cls=(1 - alpha) * cls, loss_dist=alpha * dist)``:
     both terms are already weighted, so mmengine's sum of all ``loss*`` keys is the
@@ -86,6 +107,18 @@ class DRWDistillLoss(DRWClassWeightedLoss):
             target = target * (1.0 - self.label_smoothing) + self.label_smoothing / num_classes
         return F.cross_entropy(logits, target, weight=weight)
 
+    def _soft_distillation(self, dist_logits: torch.Tensor, teacher_logits: torch.Tensor,
+                           weight: Optional[torch.Tensor]) -> torch.Tensor:
+        """KL to the teacher's (under DRW re-weighted) log-probabilities, see above."""
+        tau = self.tau
+        target = F.log_softmax(teacher_logits / tau, dim=1)
+        if weight is not None:
+            target = target * weight
+            target = target / target.sum(dim=1, keepdim=True)
+        kl_sum = F.kl_div(F.log_softmax(dist_logits / tau, dim=1), target, reduction='sum',
+                          log_target=True)
+        return kl_sum * (tau * tau) / dist_logits.numel()
+
     def forward(self,
                 cls_logits: torch.Tensor,
                 dist_logits: torch.Tensor,
@@ -105,7 +138,9 @@ class DRWDistillLoss(DRWClassWeightedLoss):
             by ``1 - alpha`` and ``alpha``.
         """
         weight = self._drw_weights(cls_logits.size(1))
-        cls_weight = weight if self.weighted_cls_loss else None
+        # Soft targets mean Mixup/CutMix is on: the reference's CLS criterion is then
+        # the unweighted SoftTargetCrossEntropy even with --weighted-baseloss.
+        cls_weight = weight if self.weighted_cls_loss and target.dim() == 1 else None
         loss_cls = self._label_loss(cls_logits, target, cls_weight)
 
         if self.distillation_type == 'none':
@@ -124,9 +159,5 @@ class DRWDistillLoss(DRWClassWeightedLoss):
                 loss_dist = F.cross_entropy(dist_logits, teacher_logits.argmax(dim=1),
                                             weight=weight)
             else:
-                tau = self.tau
-                kl_sum = F.kl_div(F.log_softmax(dist_logits / tau, dim=1),
-                                  F.log_softmax(teacher_logits / tau, dim=1),
-                                  reduction='sum', log_target=True)
-                loss_dist = kl_sum * (tau * tau) / dist_logits.numel()
+                loss_dist = self._soft_distillation(dist_logits, teacher_logits, weight)
         return dict(loss_cls=(1.0 - self.alpha) * loss_cls, loss_dist=self.alpha * loss_dist)

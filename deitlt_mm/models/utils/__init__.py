@@ -1,4 +1,5 @@
 from .checkpoint_import import (
+    classifier_layer,
     convert_deit_student,
     convert_paco_teacher,
     extract_state_dict,
@@ -6,11 +7,12 @@ from .checkpoint_import import (
     load_converted_state_dict,
     load_deit_student_checkpoint,
     load_teacher_checkpoint,
+    permute_classifier_rows,
     save_state_dict_atomically,
 )
 
 __all__ = [
-    'convert_deit_student', 'convert_paco_teacher', 'extract_state_dict',
+    'classifier_layer', 'convert_deit_student', 'convert_paco_teacher', 'extract_state_dict',
     'load_checkpoint_file', 'load_converted_state_dict', 'load_deit_student_checkpoint',
-    'load_teacher_checkpoint', 'save_state_dict_atomically'
+    'load_teacher_checkpoint', 'permute_classifier_rows', 'save_state_dict_atomically'
 ]

@@ -9,8 +9,9 @@ import pathlib
 import pickle
 import tempfile
 from collections import OrderedDict
-from typing import Dict, Iterable, Union
+from typing import Dict, Iterable, Sequence, Union
 
+import numpy as np
 import torch
 import torch.nn as nn
 
@@ -163,6 +164,60 @@ def load_teacher_checkpoint(model: nn.Module, path: PathLike) -> None:
     if any('encoder_q.' in key for key in state_dict):
         state_dict = convert_paco_teacher(state_dict)
     load_converted_state_dict(model, state_dict, str(path))
+
+
+def classifier_layer(model: nn.Module) -> nn.Linear:
+    """The last linear layer (class logits) of a teacher classifier.
+
+    Supported: an ``ImageClassifier`` with a ``LinearClsHead`` (``head.fc``: the
+    ResNet32 / ResNet50 / PaCo teachers) and a ``TimmClassifier``
+    (``model.get_classifier()``).
+
+    Raises:
+        TypeError: naming the model's type when neither layout is found.
+    """
+    fc = getattr(getattr(model, 'head', None), 'fc', None)
+    if isinstance(fc, nn.Linear):
+        return fc
+    timm_model = getattr(model, 'model', None)
+    if hasattr(timm_model, 'get_classifier') and isinstance(timm_model.get_classifier(),
+                                                            nn.Linear):
+        return timm_model.get_classifier()
+    raise TypeError(f'Cannot find the classifier layer of a {type(model).__name__} teacher: '
+                    'expected an ImageClassifier with a LinearClsHead (head.fc) or a '
+                    'TimmClassifier whose get_classifier() is an nn.Linear.')
+
+
+@torch.no_grad()
+def permute_classifier_rows(model: nn.Module, order: Sequence[int],
+                            source: str = 'class order') -> None:
+    """Re-index a classifier's outputs in place: new logit ``n`` = old logit ``order[n]``.
+
+    With ``order[new] = original`` (:func:`deitlt_mm.datasets.class_map.class_order`),
+    a teacher trained on original labels then predicts in the frequency order:
+    its logits become ``logits_original[:, order]`` and its argmax becomes
+    ``class_map[argmax_original]``, for every later forward, at no cost per batch.
+
+    Args:
+        model (nn.Module): see :func:`classifier_layer`.
+        order (Sequence[int]): a permutation of ``0 .. C-1``, ``C`` the classifier's
+            outputs.
+        source (str): named in errors (e.g. the class map file).
+
+    Raises:
+        ValueError: ``order`` is not a permutation of the classifier's ``C`` classes.
+    """
+    layer = classifier_layer(model)
+    order = torch.as_tensor(np.asarray(order), dtype=torch.long)
+    num_classes = layer.out_features
+    if order.dim() != 1 or sorted(order.tolist()) != list(range(num_classes)):
+        raise ValueError(f'{source}: {order.numel()} classes, but the teacher predicts '
+                         f'{num_classes} (its classifier has {num_classes} rows); the map '
+                         f'must be a permutation of 0..{num_classes - 1}.')
+    order = order.to(layer.weight.device)
+    layer.weight.copy_(layer.weight[order])
+    if layer.bias is not None:
+        layer.bias.copy_(layer.bias[order])
 
 
 def load_deit_student_checkpoint(model: nn.Module, path: PathLike) -> None:

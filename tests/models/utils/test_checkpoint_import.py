@@ -5,10 +5,12 @@ import pytest
 import torch
 
 from deitlt_mm.models.utils import (
+    classifier_layer,
     convert_paco_teacher,
     load_checkpoint_file,
     load_converted_state_dict,
     load_teacher_checkpoint,
+    permute_classifier_rows,
     save_state_dict_atomically,
 )
 from deitlt_mm.registry import MODELS
@@ -102,3 +104,22 @@ def test_atomic_save_leaves_old_file_on_failure(tmp_path, monkeypatch):
     monkeypatch.undo()
     assert [p.name for p in tmp_path.iterdir()] == ['converted.pth']
     assert torch.equal(torch.load(dst, weights_only=True)['state_dict']['a'], torch.ones(2))
+
+
+def test_permute_classifier_rows_of_a_timm_teacher():
+    teacher = MODELS.build(dict(type='TimmClassifier', model_name='test_resnet',
+                                pretrained=False, num_classes=3)).eval()
+    inputs = torch.randn(2, 3, 32, 32)
+    with torch.no_grad():
+        before = teacher(inputs, mode='tensor')
+    permute_classifier_rows(teacher, [2, 0, 1])
+    with torch.no_grad():
+        after = teacher(inputs, mode='tensor')
+    torch.testing.assert_close(after, before[:, [2, 0, 1]])
+    with pytest.raises(ValueError, match='map.json: 4 classes, but the teacher predicts 3'):
+        permute_classifier_rows(teacher, [0, 1, 2, 3], 'map.json')
+
+
+def test_classifier_layer_of_an_unknown_layout_is_named():
+    with pytest.raises(TypeError, match='Sequential teacher'):
+        classifier_layer(torch.nn.Sequential(torch.nn.Linear(2, 2)))
