@@ -8,6 +8,7 @@ import torch.nn.functional as F
 from mmpretrain.models import ImageClassifier
 from mmpretrain.structures import DataSample
 
+from ...errors import CheckpointNotFoundError
 from ...registry import MODELS
 from ..utils.checkpoint_import import load_teacher_checkpoint
 
@@ -37,7 +38,8 @@ class DistillClassifier(ImageClassifier):
             None trains without a teacher (``distillation_type='none'``).
         teacher_checkpoint (str, optional): weights of the teacher: a PaCo file
             (converted on the fly) or a state dict in the teacher's own keys. A
-            missing file is a ``FileNotFoundError`` at construction.
+            missing file is a ``FileNotFoundError`` (``CheckpointNotFoundError``) at
+            construction.
         teacher_size (int, optional): side of the teacher's input; None keeps
             the student's size.
 
@@ -60,7 +62,7 @@ class DistillClassifier(ImageClassifier):
         # Checked before building anything: a path typo must fail at once, not after a
         # DeiT-B build, and a run must never start with a randomly initialised teacher.
         if teacher_checkpoint is not None and not osp.isfile(teacher_checkpoint):
-            raise FileNotFoundError(
+            raise CheckpointNotFoundError(
                 f'teacher_checkpoint {teacher_checkpoint!r} does not exist. Set the teacher '
                 'weights with --cfg-options model.teacher_checkpoint=PATH (the configs under '
                 'configs/deitlt/ and configs/demo/ also read DEITLT_TEACHER_CKPT).')

@@ -5,6 +5,7 @@ from .checkpoint_import import (
     load_checkpoint_file,
     load_converted_state_dict,
     load_deit_student_checkpoint,
+    load_model_checkpoint,
     load_teacher_checkpoint,
     save_state_dict_atomically,
 )
@@ -12,5 +13,5 @@ from .checkpoint_import import (
 __all__ = [
     'convert_deit_student', 'convert_paco_teacher', 'extract_state_dict',
     'load_checkpoint_file', 'load_converted_state_dict', 'load_deit_student_checkpoint',
-    'load_teacher_checkpoint', 'save_state_dict_atomically'
+    'load_model_checkpoint', 'load_teacher_checkpoint', 'save_state_dict_atomically'
 ]
