@@ -140,7 +140,9 @@ def load_converted_state_dict(model: nn.Module, state_dict: Dict[str, torch.Tens
                     f'{tuple(value.shape)}' for key, value in state_dict.items()
                     if own[key].shape != value.shape]
     if wrong_shapes:
-        raise CheckpointMismatchError(f'{source}: shape mismatch: {wrong_shapes}.')
+        shown = '; '.join(wrong_shapes[:SHOWN_KEYS])
+        more = f'; ... {len(wrong_shapes)} in all' if len(wrong_shapes) > SHOWN_KEYS else ''
+        raise CheckpointMismatchError(f'{source}: shape mismatch: {shown}{more}.')
     model.load_state_dict(state_dict, strict=True)
 
 
