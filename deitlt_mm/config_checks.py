@@ -9,8 +9,9 @@ from mmengine.runner import Runner
 
 from .errors import ConfigError
 
-# Top-level keys the Runner reads: its arguments (Runner.from_cfg) and the keys it
-# looks up in the config itself; `custom_imports` is read by Config.
+# Top-level keys a run reads: the Runner's arguments (Runner.from_cfg), the keys it
+# looks up in the config itself, and `custom_imports` (read by Config). A top-level key
+# that tools/train.py or tools/test.py read themselves belongs here too.
 RUNNER_KEYS = frozenset(
     name for name in inspect.signature(Runner.__init__).parameters
     if name not in ('self', 'cfg')) | {

@@ -27,7 +27,7 @@ class RunError(Exception):
 
 
 class ConfigError(RunError, KeyError):
-    """A config key or ``--cfg-options`` entry that cannot be what the user meant."""
+    """A config file that does not exist, or an option key the run would not read."""
 
 
 class NumClassesError(RunError, ValueError):

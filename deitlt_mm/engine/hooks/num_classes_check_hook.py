@@ -16,8 +16,8 @@ class NumClassesCheckHook(Hook):
     in the student (heads, data preprocessor, losses) and in the teacher that
     ``DistillClassifier`` keeps outside its module tree (but for the teacher's data
     preprocessor, which is never used: the teacher gets the student's batch). The
-    dataset's count is
-    ``len(dataset.metainfo['classes'])`` (a dataset without it is not checked).
+    dataset's count is ``len(dataset.metainfo['classes'])`` (a dataset without it is
+    not checked).
 
     Without this check a mismatch shows late: an IndexError in the loss, wrong
     one-hot Mixup targets, or a failure only at the DRW epoch when the re-weighting
