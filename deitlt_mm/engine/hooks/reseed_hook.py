@@ -1,4 +1,5 @@
 """Random streams that depend only on the seed and the position in training."""
+import hashlib
 import random
 
 import numpy as np
@@ -14,22 +15,28 @@ ITERATION_STREAM = 0
 SAMPLE_STREAM = 1
 
 
-def seed_generators(seed: int, *position: int) -> None:
+def seed_generators(seed: int, *position: int, cuda: bool = True) -> None:
     """Seed python's ``random``, numpy's global and torch's default generators.
 
-    The three seeds are drawn from ``numpy.random.SeedSequence([seed, *position])``, so
-    nearby positions give unrelated streams. ``torch.manual_seed`` also seeds every CUDA
-    device.
+    The three seeds are slices of a BLAKE2 hash of ``(seed, *position)``, so nearby
+    positions give unrelated streams (64-bit seeds for python and torch, 32-bit for
+    numpy's legacy generator, as ``numpy.random.seed(int)`` takes).
 
     Args:
         seed (int): the run's seed (``runner.seed``).
-        *position (int): non-negative ints naming the stream and the place in training.
+        *position (int): ints naming the stream and the place in training.
+        cuda (bool): also seed every CUDA device (``torch.manual_seed``, ~0.3 ms);
+            False seeds the CPU generator only (~3 us), enough for data pipelines.
     """
-    entropy = [int(seed) & 0xFFFF_FFFF_FFFF_FFFF, *(int(p) for p in position)]
-    words = np.random.SeedSequence(entropy).generate_state(3, dtype=np.uint64)
-    random.seed(int(words[0]))
-    np.random.seed(words[1:2].view(np.uint32))
-    torch.manual_seed(int(words[2]))
+    key = repr((int(seed), *(int(p) for p in position))).encode()
+    digest = hashlib.blake2b(key, digest_size=20).digest()
+    random.seed(int.from_bytes(digest[:8], 'little'))
+    np.random.seed(int.from_bytes(digest[8:12], 'little'))
+    torch_seed = int.from_bytes(digest[12:], 'little')
+    if cuda:
+        torch.manual_seed(torch_seed)
+    else:
+        torch.default_generator.manual_seed(torch_seed)
 
 
 class SeededSampleLoader:
@@ -59,7 +66,7 @@ class SeededSampleLoader:
         epoch = int(self.epoch)
         samples = []
         for index in indices:
-            seed_generators(self.seed, SAMPLE_STREAM, self.rank, epoch, int(index))
+            seed_generators(self.seed, SAMPLE_STREAM, self.rank, epoch, int(index), cuda=False)
             samples.append(self.dataset[index])
         return samples
 
