@@ -21,9 +21,19 @@
 3. **Atomic checkpoints.** mmengine's local backend writes checkpoints in
    place; :class:`deitlt_mm.fileio.AtomicLocalBackend` replaces it for plain
    paths, so an interrupted save never leaves a truncated file to resume from.
+   (``last_checkpoint`` is written by the checkpoint hook:
+   :class:`deitlt_mm.engine.hooks.AtomicCheckpointHook`.)
+4. **Weights-only loads, whatever the environment.** mmengine's local checkpoint
+   loader calls ``torch.load`` without ``weights_only``, so
+   ``TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD=1`` turns every ``load_from`` / resume into a
+   full unpickle that runs any code in the file. :func:`load_local_checkpoint`
+   replaces that loader with :func:`deitlt_mm.fileio.load_checkpoint_file`
+   (``weights_only=True`` explicitly, one clear error for a missing, truncated,
+   corrupt or code-carrying file).
 """
 import os
 import pickle
+import warnings
 
 import numpy as np
 import torch
@@ -33,10 +43,13 @@ from mmengine.fileio import LocalBackend, register_backend
 from mmengine.fileio import io as mmengine_io
 from mmengine.logging.history_buffer import HistoryBuffer
 from mmengine.model import MMDistributedDataParallel
+from mmengine.runner import CheckpointLoader
 
-from .fileio import AtomicLocalBackend
+from .fileio import AtomicLocalBackend, load_checkpoint_file
 from .registry import MODEL_WRAPPERS
 
+# torch's switch to full pickle loads where a call does not pass weights_only.
+NO_WEIGHTS_ONLY_ENV = 'TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD'
 # HistoryBuffer registers these four itself; custom ones via register_statistics.
 _DEFAULT_STATISTICS = frozenset({'min', 'max', 'current', 'mean'})
 
@@ -140,5 +153,23 @@ def use_atomic_local_backend() -> None:
             del mmengine_io.backend_instances[key]
 
 
+def load_local_checkpoint(filename: str, map_location=None):
+    """mmengine's loader of local checkpoint paths, with ``weights_only=True`` forced."""
+    return load_checkpoint_file(os.path.expanduser(filename), map_location=map_location)
+
+
+def use_weights_only_local_loader() -> None:
+    """Make mmengine read local checkpoints with :func:`load_local_checkpoint`.
+
+    Says so when ``TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD`` asks torch for full pickle loads.
+    """
+    CheckpointLoader.register_scheme(prefixes='', loader=load_local_checkpoint, force=True)
+    if os.environ.get(NO_WEIGHTS_ONLY_ENV, '0').lower() in ('1', 'y', 'yes', 'true'):
+        warnings.warn(f'{NO_WEIGHTS_ONLY_ENV} is set, but deitlt_mm still loads checkpoints '
+                      'with weights_only=True and refuses code in them (docs/bad_inputs.md).',
+                      stacklevel=2)
+
+
 allow_mmengine_checkpoints()
 use_atomic_local_backend()
+use_weights_only_local_loader()

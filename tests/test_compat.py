@@ -8,8 +8,10 @@ import torch.nn as nn
 from mmengine.config import Config
 from mmengine.logging.history_buffer import HistoryBuffer
 from mmengine.runner import Runner
+from mmengine.runner.checkpoint import _load_checkpoint
 
-from deitlt_mm.compat import init_distributed
+from deitlt_mm.compat import init_distributed, use_weights_only_local_loader
+from deitlt_mm.errors import CheckpointError, CheckpointNotFoundError
 from tests._runner_configs import tiny_classifier_cfg
 
 
@@ -106,3 +108,20 @@ def test_init_distributed_on_cpu_names_the_working_launcher(monkeypatch):
     monkeypatch.setattr(torch.cuda, 'is_available', lambda: False)
     with pytest.raises(RuntimeError, match='--launcher pytorch'):
         init_distributed('slurm')
+
+
+def test_mmengine_loads_stay_weights_only_when_the_environment_disables_them(
+        tmp_path, monkeypatch):
+    """load_from, resume and init_cfg checkpoints go through mmengine's local loader."""
+    path = tmp_path / 'epoch_1.pth'
+    torch.save({'state_dict': {}, 'x': _RunsShell()}, path)
+    monkeypatch.setenv('TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD', '1')
+    with pytest.warns(UserWarning, match='TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD is set, but '
+                                         'deitlt_mm still loads checkpoints with '
+                                         'weights_only=True'):
+        use_weights_only_local_loader()
+    with pytest.raises(CheckpointError, match=f'refusing to load {path}: it pickles '
+                                              'posix.system'):
+        _load_checkpoint(str(path), map_location='cpu')
+    with pytest.raises(CheckpointNotFoundError, match='checkpoint not found: '):
+        _load_checkpoint(str(tmp_path / 'none.pth'), map_location='cpu')

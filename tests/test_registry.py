@@ -15,7 +15,14 @@ import deitlt_mm
 import deitlt_mm.registry as deitlt_registry
 from deitlt_mm.compat import DeviceAwareDistributedDataParallel
 from deitlt_mm.datasets import CIFAR10LT, FashionMNISTLT, GrayToRGB, RandomImageDataset
-from deitlt_mm.engine.hooks import DRWHook, SAMRhoHook
+from deitlt_mm.engine.hooks import (
+    AtomicCheckpointHook,
+    DRWHook,
+    NonFiniteCheckHook,
+    NumClassesCheckHook,
+    ReseedHook,
+    SAMRhoHook,
+)
 from deitlt_mm.engine.optimizers import SAMAmpOptimWrapper, SAMOptimWrapper
 from deitlt_mm.evaluation import LongTailAccuracy
 from deitlt_mm.models.backbones import DistilledVisionTransformer, ResNetCifarOptionA
@@ -35,6 +42,10 @@ OURS = [
     ('MODELS', 'DistillClassifier', DistillClassifier),
     ('HOOKS', 'DRWHook', DRWHook),
     ('HOOKS', 'SAMRhoHook', SAMRhoHook),
+    ('HOOKS', 'AtomicCheckpointHook', AtomicCheckpointHook),
+    ('HOOKS', 'ReseedHook', ReseedHook),
+    ('HOOKS', 'NonFiniteCheckHook', NonFiniteCheckHook),
+    ('HOOKS', 'NumClassesCheckHook', NumClassesCheckHook),
     ('OPTIM_WRAPPERS', 'SAMOptimWrapper', SAMOptimWrapper),
     ('OPTIM_WRAPPERS', 'SAMAmpOptimWrapper', SAMAmpOptimWrapper),
     ('METRICS', 'LongTailAccuracy', LongTailAccuracy),

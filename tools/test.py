@@ -8,7 +8,7 @@ import os
 import os.path as osp
 import sys
 
-from mmengine.config import Config, DictAction
+from mmengine.config import DictAction
 from mmengine.dist import is_main_process
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
@@ -16,8 +16,11 @@ from mmengine.runner import Runner
 sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..'))
 from deitlt_mm.compat import finish_distributed, init_distributed  # noqa: E402, I001
 from deitlt_mm.datasets.class_map_file import check_teacher_class_map  # noqa: E402
+from deitlt_mm.config_checks import check_cfg_options, load_config  # noqa: E402
+from deitlt_mm.errors import CheckpointNotFoundError, exit_on_run_error  # noqa: E402
 from deitlt_mm.evaluation.results import format_metrics, to_jsonable  # noqa: E402
-from deitlt_mm.fileio import dump_json_atomic  # noqa: E402
+from deitlt_mm.fileio import check_writable, dump_json_atomic  # noqa: E402
+from deitlt_mm.models.utils import load_model_checkpoint  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -36,30 +39,37 @@ def parse_args(argv=None):
     return args
 
 
+# Bad input ends the run with one line on stderr (deitlt_mm.errors, docs/bad_inputs.md),
+# checked before the model is built and the test set is read.
+@exit_on_run_error()
 def main(argv=None):
     args = parse_args(argv)
     if not osp.isfile(args.checkpoint):
-        raise SystemExit(f'checkpoint not found: {args.checkpoint}')
-    cfg = Config.fromfile(args.config)
+        raise CheckpointNotFoundError(f'checkpoint not found: {args.checkpoint}')
+    if args.out:
+        check_writable(args.out, what='--out')
+    cfg = load_config(args.config)
     cfg.launcher = args.launcher
     if args.work_dir is not None:
         cfg.work_dir = args.work_dir
     elif cfg.get('work_dir') is None:
         cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
-    cfg.load_from = args.checkpoint
+    # Loaded below, strictly: mmengine's load_from ignores keys that do not fit.
+    cfg.load_from = None
     cfg.resume = False
     if args.cfg_options is not None:
+        check_cfg_options(cfg, args.cfg_options)
         cfg.merge_from_dict(args.cfg_options)
     check_teacher_class_map(cfg)
 
     init_distributed(args.launcher)
-    try:
-        runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
-        metrics = runner.test()
-        if is_main_process():
-            report(metrics, args)
-    finally:
-        finish_distributed()
+    runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
+    load_model_checkpoint(runner.model, args.checkpoint)
+    metrics = runner.test()
+    if is_main_process():
+        report(metrics, args)
+    # Only after success: on an error a barrier would wait for ranks still testing.
+    finish_distributed()
 
 
 def report(metrics: dict, args) -> None:

@@ -12,6 +12,8 @@ from mmengine.runner import Runner
 sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..'))
 from deitlt_mm.compat import finish_distributed, init_distributed  # noqa: E402, I001
 from deitlt_mm.datasets.class_map_file import check_teacher_class_map  # noqa: E402
+from deitlt_mm.config_checks import check_cfg_options, load_config  # noqa: E402
+from deitlt_mm.errors import exit_on_run_error  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -60,6 +62,7 @@ def merge_args(cfg: Config, args) -> Config:
         cfg.load_from = args.resume
 
     if args.cfg_options is not None:
+        check_cfg_options(cfg, args.cfg_options)
         cfg.merge_from_dict(args.cfg_options)
     if args.auto_scale_lr:
         if 'auto_scale_lr' not in cfg:
@@ -83,16 +86,17 @@ def account_for_accumulation(cfg: Config) -> None:
         scale_cfg.base_batch_size = scale_cfg.base_batch_size / accumulation
 
 
+# Bad input ends the run with one line on stderr (deitlt_mm.errors, docs/bad_inputs.md).
+@exit_on_run_error()
 def main(argv=None):
     args = parse_args(argv)
-    cfg = merge_args(Config.fromfile(args.config), args)
+    cfg = merge_args(load_config(args.config), args)
     check_teacher_class_map(cfg)
     init_distributed(args.launcher)
-    try:
-        runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
-        runner.train()
-    finally:
-        finish_distributed()
+    runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
+    runner.train()
+    # Only after success: on an error a barrier would wait for ranks still training.
+    finish_distributed()
 
 
 if __name__ == '__main__':

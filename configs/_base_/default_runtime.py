@@ -8,8 +8,14 @@ default_hooks = dict(
     timer=dict(type='IterTimerHook'),
     logger=dict(type='LoggerHook', interval=100),
     param_scheduler=dict(type='ParamSchedulerHook'),
-    checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=3),
+    # mmengine's CheckpointHook with an atomic `last_checkpoint` and temp-file clean-up.
+    checkpoint=dict(type='AtomicCheckpointHook', interval=1, max_keep_ckpts=3),
     sampler_seed=dict(type='DistSamplerSeedHook'),
+    # Random streams from (seed, iteration / epoch, rank, sample): --resume replays exactly.
+    reseed=dict(type='ReseedHook'),
+    # Fail fast: model vs dataset class counts at start, NaN / Inf losses and weights.
+    num_classes_check=dict(type='NumClassesCheckHook'),
+    non_finite_check=dict(type='NonFiniteCheckHook'),
     visualization=dict(type='VisualizationHook', enable=False),
 )
 

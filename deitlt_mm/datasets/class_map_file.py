@@ -15,6 +15,7 @@ from typing import Optional
 
 import numpy as np
 
+from ..errors import ConfigValueError
 from ..registry import DATASETS
 from .class_map import load_class_map
 
@@ -58,13 +59,13 @@ def check_teacher_class_map(cfg) -> None:
             continue
         dataset_map = dataset_class_map_path(cfg[loader]['dataset'])
         if dataset_map is None:
-            raise ValueError(
+            raise ConfigValueError(
                 f"model.teacher_label_order='original' re-orders the teacher with "
                 f'{teacher_map}, but {loader}.dataset loads no class map file and would '
                 f'compute its own: set {loader}.dataset.class_map_file to that file '
                 '(relative to its data_root).')
         if osp.abspath(dataset_map) != osp.abspath(teacher_map):
-            raise ValueError(
+            raise ConfigValueError(
                 f'{loader}.dataset loads the class map {dataset_map} but the teacher is '
                 f're-ordered with model.teacher_class_map_file={teacher_map}: both must be '
                 'the same file, or the teacher distils in another label order than the '

@@ -1,4 +1,11 @@
+from .atomic_checkpoint_hook import AtomicCheckpointHook
 from .drw_hook import DRWHook
+from .non_finite_check_hook import NonFiniteCheckHook
+from .num_classes_check_hook import NumClassesCheckHook
+from .reseed_hook import ReseedHook
 from .sam_rho_hook import SAMRhoHook
 
-__all__ = ['DRWHook', 'SAMRhoHook']
+__all__ = [
+    'AtomicCheckpointHook', 'DRWHook', 'NonFiniteCheckHook', 'NumClassesCheckHook', 'ReseedHook',
+    'SAMRhoHook'
+]

@@ -12,6 +12,7 @@ from mmpretrain.models import ImageClassifier
 from mmpretrain.structures import DataSample
 
 from ...datasets.class_map import class_order, load_class_map
+from ...errors import CheckpointNotFoundError, ConfigValueError, NumClassesError
 from ...registry import MODELS
 from ..utils.checkpoint_import import (
     classifier_layer,
@@ -45,7 +46,8 @@ class DistillClassifier(ImageClassifier):
             None trains without a teacher (``distillation_type='none'``).
         teacher_checkpoint (str, optional): weights of the teacher: a PaCo file
             (converted on the fly) or a state dict in the teacher's own keys. A
-            missing file is a ``FileNotFoundError`` at construction.
+            missing file is a ``FileNotFoundError`` (``CheckpointNotFoundError``) at
+            construction.
         teacher_size (int, optional): side of the teacher's input; None keeps
             the student's size.
         teacher_label_order (str): the label order the teacher predicts in.
@@ -90,11 +92,12 @@ class DistillClassifier(ImageClassifier):
                  data_preprocessor: Optional[Union[dict, nn.Module]] = None,
                  init_cfg: Optional[dict] = None):
         if teacher is None and teacher_checkpoint is not None:
-            raise ValueError('teacher_checkpoint is set but teacher (its model config) is None.')
+            raise ConfigValueError(
+                'teacher_checkpoint is set but teacher (its model config) is None.')
         # Checked before building anything: a path typo must fail at once, not after a
         # DeiT-B build, and a run must never start with a randomly initialised teacher.
         if teacher_checkpoint is not None and not osp.isfile(teacher_checkpoint):
-            raise FileNotFoundError(
+            raise CheckpointNotFoundError(
                 f'teacher_checkpoint {teacher_checkpoint!r} does not exist. Set the teacher '
                 'weights with --cfg-options model.teacher_checkpoint=PATH (the configs under '
                 'configs/deitlt/ and configs/demo/ also read DEITLT_TEACHER_CKPT).')
@@ -106,10 +109,12 @@ class DistillClassifier(ImageClassifier):
         distillation_type = getattr(getattr(self.head, 'loss_module', None),
                                     'distillation_type', 'none')
         if teacher is None and distillation_type != 'none':
-            raise ValueError(f"distillation_type={distillation_type!r} needs a teacher; set "
-                             "`teacher=dict(...)` or use distillation_type='none'.")
+            raise ConfigValueError(
+                f"distillation_type={distillation_type!r} needs a teacher; set "
+                "`teacher=dict(...)` or use distillation_type='none'.")
         if teacher_size is not None and teacher_size <= 0:
-            raise ValueError(f'teacher_size must be a positive int or None, got {teacher_size}.')
+            raise ConfigValueError(
+                f'teacher_size must be a positive int or None, got {teacher_size}.')
         self.teacher_size = teacher_size
         # object.__setattr__ keeps the teacher out of nn.Module's registry (see above).
         object.__setattr__(self, 'teacher', self._build_teacher(
@@ -124,11 +129,12 @@ class DistillClassifier(ImageClassifier):
         Read before any model is built, so a wrong setting fails at once.
         """
         if label_order not in cls.teacher_label_orders:
-            raise ValueError(f'teacher_label_order must be one of {cls.teacher_label_orders}, '
-                             f'got {label_order!r}.')
+            raise ConfigValueError(
+                f'teacher_label_order must be one of {cls.teacher_label_orders}, '
+                f'got {label_order!r}.')
         if label_order == 'student':
             if class_map_file is not None:
-                raise ValueError(
+                raise ConfigValueError(
                     f"teacher_class_map_file={class_map_file!r} is set but "
                     "teacher_label_order='student' ignores it: set "
                     "teacher_label_order='original' for a teacher that predicts the "
@@ -136,9 +142,9 @@ class DistillClassifier(ImageClassifier):
                     'or teacher_class_map_file=None for one trained on our frequency order.')
             return None
         if teacher is None:
-            raise ValueError("teacher_label_order='original' needs a teacher.")
+            raise ConfigValueError("teacher_label_order='original' needs a teacher.")
         if class_map_file is None:
-            raise ValueError(
+            raise ConfigValueError(
                 "teacher_label_order='original' needs teacher_class_map_file: the dataset's "
                 'class map file (the one its datasets load as class_map_file).')
         if not osp.isfile(class_map_file):
@@ -182,7 +188,7 @@ class DistillClassifier(ImageClassifier):
         except TypeError:  # another teacher layout: the loss checks the logits' shape
             return
         if teacher_classes != student_classes:
-            raise ValueError(
+            raise NumClassesError(
                 f'The teacher predicts {teacher_classes} classes, the student head '
                 f'{student_classes} (model.head.num_classes); they must predict the '
                 "dataset's classes (set model.teacher's head num_classes).")

@@ -6,6 +6,7 @@ from .checkpoint_import import (
     load_checkpoint_file,
     load_converted_state_dict,
     load_deit_student_checkpoint,
+    load_model_checkpoint,
     load_teacher_checkpoint,
     permute_classifier_rows,
     save_state_dict_atomically,
@@ -14,5 +15,6 @@ from .checkpoint_import import (
 __all__ = [
     'classifier_layer', 'convert_deit_student', 'convert_paco_teacher', 'extract_state_dict',
     'load_checkpoint_file', 'load_converted_state_dict', 'load_deit_student_checkpoint',
-    'load_teacher_checkpoint', 'permute_classifier_rows', 'save_state_dict_atomically'
+    'load_model_checkpoint', 'load_teacher_checkpoint', 'permute_classifier_rows',
+    'save_state_dict_atomically'
 ]

@@ -1,24 +1,23 @@
 """Import published DeiT-LT students and PaCo teachers into this project's models.
 
-Files are read with ``torch.load(weights_only=True)``; only the few harmless
-globals that published training scripts pickle next to the weights are allowed.
+Files are read with :func:`deitlt_mm.fileio.load_checkpoint_file`
+(``torch.load(weights_only=True)``; only the few harmless globals that published
+training scripts pickle next to the weights are allowed).
 """
-import argparse
-import os
+import io
 import pathlib
-import pickle
-import tempfile
 from collections import OrderedDict
 from typing import Dict, Iterable, Sequence, Union
 
 import numpy as np
 import torch
 import torch.nn as nn
+from mmengine.model import is_model_wrapper
+
+from ...errors import CheckpointMismatchError
+from ...fileio import atomic_write, load_checkpoint_file
 
 PathLike = Union[str, pathlib.Path]
-
-# argparse.Namespace: the `args` of DeiT-style checkpoints; paths appear inside it.
-SAFE_CHECKPOINT_GLOBALS = [argparse.Namespace, pathlib.PosixPath, pathlib.WindowsPath]
 
 # Top-level names of a timm-layout distilled ViT that belong to the backbone.
 DEIT_BACKBONE_PREFIXES = ('cls_token', 'dist_token', 'pos_embed', 'patch_embed.', 'blocks.',
@@ -27,27 +26,8 @@ DEIT_BACKBONE_PREFIXES = ('cls_token', 'dist_token', 'pos_embed', 'patch_embed.'
 DEIT_HEAD_PREFIXES = {'head.': 'head.head.', 'head_dist.': 'head.head_dist.'}
 # Parts of a PaCo (MoCo) wrapper that inference does not use.
 PACO_DROPPED_PREFIXES = ('encoder_k.', 'linear_k.', 'queue', 'encoder_q.fc.')
-
-
-def load_checkpoint_file(path: PathLike) -> dict:
-    """Load a checkpoint with ``weights_only=True`` and the few allowed globals.
-
-    Raises:
-        FileNotFoundError: naming ``path`` when it does not exist.
-        RuntimeError: naming ``path`` and the disallowed globals it needs.
-    """
-    path = pathlib.Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f'Checkpoint file not found: {path}')
-    try:
-        with torch.serialization.safe_globals(SAFE_CHECKPOINT_GLOBALS):
-            return torch.load(path, map_location='cpu', weights_only=True)
-    except pickle.UnpicklingError as error:
-        unsafe = torch.serialization.get_unsafe_globals_in_checkpoint(path)
-        allowed = {f'{g.__module__}.{g.__qualname__}' for g in SAFE_CHECKPOINT_GLOBALS}
-        raise RuntimeError(
-            f'Refusing to load {path}: it needs pickled globals outside the allowed set '
-            f'{sorted(allowed)}: {sorted(set(unsafe) - allowed)}.') from error
+# Key names shown in a mismatch message (one line); the rest are counted.
+SHOWN_KEYS = 8
 
 
 def extract_state_dict(checkpoint: dict,
@@ -60,8 +40,8 @@ def extract_state_dict(checkpoint: dict,
             return checkpoint[key]
     if all(isinstance(value, torch.Tensor) for value in checkpoint.values()):
         return checkpoint
-    raise KeyError(f'{path}: no weights found; expected a `model` or `state_dict` entry, '
-                   f'found keys {sorted(checkpoint)}.')
+    raise CheckpointMismatchError(f'{path}: no weights found; expected a `model` or '
+                                  f'`state_dict` entry, found keys {sorted(checkpoint)}.')
 
 
 def _strip_prefix(state_dict: Dict[str, torch.Tensor], prefix: str) -> Dict[str, torch.Tensor]:
@@ -130,26 +110,40 @@ def _classifier_weight_key(state_dict: Dict[str, torch.Tensor]) -> str:
     return ''
 
 
+def _key_list(keys: Iterable[str]) -> str:
+    keys = sorted(keys)
+    shown = repr(keys[:SHOWN_KEYS])
+    return shown if len(keys) <= SHOWN_KEYS else f'{shown[:-1]}, ... {len(keys)} in all]'
+
+
 def load_converted_state_dict(model: nn.Module, state_dict: Dict[str, torch.Tensor],
                               source: str) -> None:
-    """Strictly load converted weights; errors name ``source`` and what differs."""
+    """Strictly load converted weights; errors name ``source`` and what differs.
+
+    Raises:
+        CheckpointMismatchError: (a ``KeyError`` and ``ValueError``) on a different
+            class count, missing or unexpected keys, or different shapes.
+    """
     own = model.state_dict()
     weight_key = _classifier_weight_key(state_dict)
     if weight_key and weight_key in own and state_dict[weight_key].shape[0] != own[
             weight_key].shape[0]:
-        raise ValueError(f'{source}: class count mismatch, the model expects '
-                         f'{own[weight_key].shape[0]} classes, the checkpoint has '
-                         f'{state_dict[weight_key].shape[0]} ({weight_key}).')
-    missing = sorted(set(own) - set(state_dict))
-    unexpected = sorted(set(state_dict) - set(own))
+        raise CheckpointMismatchError(
+            f'{source}: class count mismatch, the model expects {own[weight_key].shape[0]} '
+            f'classes, the checkpoint has {state_dict[weight_key].shape[0]} ({weight_key}).')
+    missing = set(own) - set(state_dict)
+    unexpected = set(state_dict) - set(own)
     if missing or unexpected:
-        raise KeyError(f'{source}: keys do not match the model; missing {missing}, '
-                       f'unexpected {unexpected}.')
+        raise CheckpointMismatchError(
+            f'{source}: keys do not match the model; missing {_key_list(missing)}, '
+            f'unexpected {_key_list(unexpected)}.')
     wrong_shapes = [f'{key}: model {tuple(own[key].shape)} vs checkpoint '
                     f'{tuple(value.shape)}' for key, value in state_dict.items()
                     if own[key].shape != value.shape]
     if wrong_shapes:
-        raise ValueError(f'{source}: shape mismatch: {wrong_shapes}.')
+        shown = '; '.join(wrong_shapes[:SHOWN_KEYS])
+        more = f'; ... {len(wrong_shapes)} in all' if len(wrong_shapes) > SHOWN_KEYS else ''
+        raise CheckpointMismatchError(f'{source}: shape mismatch: {shown}{more}.')
     model.load_state_dict(state_dict, strict=True)
 
 
@@ -226,19 +220,23 @@ def load_deit_student_checkpoint(model: nn.Module, path: PathLike) -> None:
     load_converted_state_dict(model, convert_deit_student(state_dict), str(path))
 
 
-def save_state_dict_atomically(state_dict: Dict[str, torch.Tensor], path: PathLike) -> None:
-    """Write ``{'state_dict': state_dict}`` to ``path`` without ever leaving a partial file.
+def load_model_checkpoint(model: nn.Module, path: PathLike) -> None:
+    """Load a checkpoint of ``model`` itself (mmengine's or a state dict), strictly.
 
-    The file is written to a temporary file in the same directory and renamed with
-    ``os.replace`` (atomic on one filesystem), so readers see the old or the new file.
+    For evaluation: every key of the model must be in the file with the same shape,
+    and nothing else (a ``module.`` prefix is removed); a model wrapper is looked
+    through. Errors name ``path`` and list what differs.
     """
-    path = pathlib.Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp_name = tempfile.mkstemp(prefix=f'.{path.name}.', suffix='.tmp', dir=path.parent)
-    try:
-        with os.fdopen(handle, 'wb') as tmp_file:
-            torch.save({'state_dict': state_dict}, tmp_file)
-        os.replace(tmp_name, path)
-    except BaseException:
-        os.unlink(tmp_name)
-        raise
+    model = model.module if is_model_wrapper(model) else model
+    state_dict = _strip_prefix(extract_state_dict(load_checkpoint_file(path), path), 'module.')
+    load_converted_state_dict(model, state_dict, str(path))
+
+
+def save_state_dict_atomically(state_dict: Dict[str, torch.Tensor], path: PathLike) -> None:
+    """Write ``{'state_dict': state_dict}`` to ``path`` with :func:`deitlt_mm.fileio.atomic_write`.
+
+    Readers see the old or the new file, never a partial one.
+    """
+    buffer = io.BytesIO()
+    torch.save({'state_dict': state_dict}, buffer)
+    atomic_write(path, buffer.getvalue())
