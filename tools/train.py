@@ -4,13 +4,13 @@ import os
 import os.path as osp
 import sys
 
-import torch
 from mmengine.config import Config, DictAction
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..'))
 from deitlt_mm.compat import finish_distributed, init_distributed  # noqa: E402, I001
+from deitlt_mm.engine.optimizers import enable_mixed_precision  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -21,7 +21,9 @@ def parse_args(argv=None):
     parser.add_argument('--resume', nargs='?', type=str, const='auto',
                         help='resume from this checkpoint, or (no value) from the latest '
                         'checkpoint in the work dir')
-    parser.add_argument('--amp', action='store_true', help='mixed precision (GPU only)')
+    parser.add_argument('--amp', action='store_true',
+                        help='mixed precision: bf16 on CPUs with bf16 instructions, bf16 or '
+                        'fp16 (loss scaling) on GPUs')
     parser.add_argument('--auto-scale-lr', action='store_true',
                         help='scale the lr by the effective batch (per-device batch x '
                         'devices x gradient accumulation) / auto_scale_lr.base_batch_size')
@@ -43,13 +45,10 @@ def merge_args(cfg: Config, args) -> Config:
         cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
 
     if args.amp:
-        if not torch.cuda.is_available():
-            raise SystemExit('--amp needs a CUDA device (mmengine AmpOptimWrapper); '
-                             'none is available.')
-        # SAM keeps its two-pass step under mixed precision.
-        sam = cfg.optim_wrapper.get('type') == 'SAMOptimWrapper'
-        cfg.optim_wrapper.type = 'SAMAmpOptimWrapper' if sam else 'AmpOptimWrapper'
-        cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+        try:
+            enable_mixed_precision(cfg.optim_wrapper)
+        except ValueError as error:
+            raise SystemExit(f'--amp: {error}') from None
 
     if args.resume == 'auto':
         cfg.resume = True
