@@ -7,26 +7,37 @@ from mmengine.optim import DefaultOptimWrapperConstructor
 
 from ...registry import OPTIM_WRAPPER_CONSTRUCTORS
 
+# mmengine copies a custom key's multipliers into its groups after applying them to
+# `lr` / `weight_decay`; nothing reads them afterwards.
+MULTIPLIER_KEYS = ('lr_mult', 'decay_mult')
 
-def merge_param_groups(param_groups: List[dict]) -> List[dict]:
-    """Merge param groups whose settings (every key but ``params``) are equal.
 
-    Groups keep the order of their first member; parameters keep their order
-    within a group. Element-wise optimizers (SGD, Adam, AdamW, ...) treat each
-    parameter on its own with its group's settings, so the update of every
-    parameter is unchanged; only the number of groups (and of per-group
-    optimizer launches) drops.
+def merge_param_groups(param_groups: List[dict], defaults: Optional[dict] = None) -> List[dict]:
+    """Merge param groups whose settings are equal.
+
+    A group's settings are its keys other than ``params``, with ``defaults``
+    filled in where the group has none (mmengine leaves ``lr`` / ``weight_decay``
+    out when they equal the optimizer's) and without mmengine's bookkeeping
+    keys ``lr_mult`` / ``decay_mult`` (already applied). Groups keep the order of
+    their first member; parameters keep their order within a group.
+    Element-wise optimizers (SGD, Adam, AdamW, ...) treat each parameter on its
+    own with its group's settings, so every parameter's update is unchanged;
+    only the number of groups (and of per-group optimizer launches) drops.
 
     Args:
         param_groups (list[dict]): groups as mmengine's ``add_params`` makes
             them, ``{'params': [param], 'lr': ..., 'weight_decay': ...}``.
+        defaults (dict, optional): the optimizer's own settings, e.g.
+            ``{'lr': 5e-4, 'weight_decay': 0.05}``.
 
     Returns:
         list[dict]: one group per distinct setting.
     """
     merged: Dict[Tuple, dict] = {}
     for group in param_groups:
-        settings = {key: value for key, value in group.items() if key != 'params'}
+        settings = dict(defaults or {})
+        settings.update((key, value) for key, value in group.items()
+                        if key != 'params' and key not in MULTIPLIER_KEYS)
         key = tuple(sorted((name, repr(value)) for name, value in settings.items()))
         if key not in merged:
             merged[key] = dict(settings, params=[])
@@ -66,9 +77,12 @@ class MergedGroupsOptimWrapperConstructor(DefaultOptimWrapperConstructor):
             return
         per_parameter: List[dict] = []
         super().add_params(per_parameter, module, prefix, is_dcn_module)
-        merged = merge_param_groups(per_parameter)
+        defaults = {'lr': self.base_lr}
+        if self.base_wd is not None:
+            defaults['weight_decay'] = self.base_wd
+        merged = merge_param_groups(per_parameter, defaults)
         for group in merged:
             settings = ', '.join(f'{k}={v}' for k, v in group.items() if k != 'params')
-            print_log(f'param group: {len(group["params"])} parameters, '
-                      f'{settings or "optimizer defaults"}', logger='current')
+            print_log(f'param group: {len(group["params"])} parameters, {settings}',
+                      logger='current')
         params.extend(merged)
