@@ -1,5 +1,6 @@
 """Student classifier that distils from a frozen teacher inside ``loss``."""
 import os.path as osp
+import weakref
 from typing import List, Optional, Union
 
 import torch
@@ -77,6 +78,7 @@ class DistillClassifier(ImageClassifier):
         self.teacher_size = teacher_size
         # object.__setattr__ keeps the teacher out of nn.Module's registry (see above).
         object.__setattr__(self, 'teacher', self._build_teacher(teacher, teacher_checkpoint))
+        self._teacher_cache = None  # see _teacher_logits_once
 
     @staticmethod
     def _build_teacher(teacher: Optional[dict],
@@ -113,8 +115,28 @@ class DistillClassifier(ImageClassifier):
                                    mode='bicubic', align_corners=False)
         return self.teacher(inputs, mode='tensor')
 
+    def _teacher_logits_once(self, inputs: torch.Tensor) -> torch.Tensor:
+        """:meth:`teacher_logits`, computed once per batch tensor.
+
+        ``SAMOptimWrapper`` replays the forward on the very same (recorded) batch
+        tensor at the perturbed student weights; the frozen teacher's logits of that
+        batch are unchanged, so the replay reuses them instead of running the teacher
+        again. The cache keeps a weak reference to the batch (it keeps nothing alive,
+        and a new batch never matches), its version counter (an in-place change
+        invalidates it) and the autocast state it was computed under.
+        """
+        device_type = inputs.device.type
+        state = (inputs._version, torch.is_autocast_enabled(device_type),
+                 torch.get_autocast_dtype(device_type))
+        cached = self._teacher_cache
+        if cached is not None and cached[0]() is inputs and cached[1] == state:
+            return cached[2]
+        logits = self.teacher_logits(inputs)
+        self._teacher_cache = (weakref.ref(inputs), state, logits)
+        return logits
+
     def loss(self, inputs: torch.Tensor, data_samples: List[DataSample]) -> dict:
         """Head losses of a batch; the teacher (if any) sees the same ``inputs``."""
         feats = self.extract_feat(inputs)
-        teacher_logits = None if self.teacher is None else self.teacher_logits(inputs)
+        teacher_logits = None if self.teacher is None else self._teacher_logits_once(inputs)
         return self.head.loss(feats, data_samples, teacher_logits)
