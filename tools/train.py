@@ -10,6 +10,7 @@ from mmengine.runner import Runner
 
 sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..'))
 from deitlt_mm.compat import finish_distributed, init_distributed  # noqa: E402, I001
+from deitlt_mm.engine.compile_student import compile_student, pop_compile_cfg  # noqa: E402
 from deitlt_mm.engine.optimizers import enable_mixed_precision  # noqa: E402
 
 
@@ -84,9 +85,13 @@ def account_for_accumulation(cfg: Config) -> None:
 def main(argv=None):
     args = parse_args(argv)
     cfg = merge_args(Config.fromfile(args.config), args)
+    # `compile` compiles the student network, not mmengine's whole train_step.
+    compile_cfg = pop_compile_cfg(cfg)
     init_distributed(args.launcher)
     try:
         runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
+        if compile_cfg is not None:
+            compile_student(runner.model, compile_cfg)
         runner.train()
     finally:
         finish_distributed()

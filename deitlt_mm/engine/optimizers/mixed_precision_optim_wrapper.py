@@ -4,6 +4,7 @@ from typing import Union
 
 import torch
 import torch.nn as nn
+from mmengine.logging import print_log
 from mmengine.optim import AmpOptimWrapper
 
 from ...registry import OPTIM_WRAPPERS
@@ -65,6 +66,9 @@ class MixedPrecisionOptimWrapper(AmpOptimWrapper):
                             f'arguments, got {loss_scale!r}.')
         self.loss_scaler = torch.amp.GradScaler(
             self.device_type, enabled=self.cast_dtype == torch.float16, **scaler_kwargs)
+        scaling = 'dynamic loss scaling' if self.loss_scaler.is_enabled() else 'no loss scaling'
+        print_log(f'mixed precision: {str(self.cast_dtype).replace("torch.", "")} autocast on '
+                  f'{self.device_type}, {scaling}', logger='current')
 
     @contextmanager
     def optim_context(self, model: nn.Module):
