@@ -10,7 +10,9 @@ Chains the three configs under ``configs/demo/`` through ``tools/train.py`` and
 then prints one head / mid / tail table of the three models on the balanced
 10,000-image test set and writes, under ``--work-dir``, each stage's logs,
 checkpoint, ``results.json`` and ``per_class.png``, and ``summary.json`` (table
-figures and wall time per stage).
+figures, precision and wall time per stage). Training runs in bf16 autocast where the
+CPU has bf16 instructions (``--precision auto``; ``fp32`` forces float32), testing in
+fp32.
 
 The data are the official IDX files of the Debian package
 ``dataset-fashion-mnist``; when they are missing from the default folder the
@@ -27,6 +29,7 @@ import time
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, REPO)
+from deitlt_mm.engine.optimizers.mixed_precision import cpu_supports_bf16  # noqa: E402
 from deitlt_mm.evaluation.plot import plot_per_class_accuracy  # noqa: E402
 from deitlt_mm.evaluation.report import format_comparison_table  # noqa: E402
 from deitlt_mm.fileio import dump_json_atomic  # noqa: E402
@@ -57,9 +60,15 @@ def parse_args(argv=None):
     parser.add_argument('--threads', type=int, default=1,
                         help='torch threads of each stage (OMP_NUM_THREADS); 1 suits a '
                         'shared 2-core machine, raise it on an idle or larger one')
+    parser.add_argument('--precision', choices=('auto', 'bf16', 'fp32'), default='auto',
+                        help='training precision of the three stages: bf16 autocast '
+                        '(train.py --amp) or fp32; auto (default) = bf16 where the CPU has '
+                        'bf16 instructions (AVX512-BF16, AMX), else fp32')
     args = parser.parse_args(argv)
     if args.threads < 1:
         parser.error(f'--threads must be >= 1, got {args.threads}')
+    if args.precision == 'auto':
+        args.precision = 'bf16' if cpu_supports_bf16() else 'fp32'
     return args
 
 
@@ -120,9 +129,10 @@ def main(argv=None):
         if stage == 'deitlt':
             options.append(f'model.teacher_checkpoint={teacher_checkpoint}')
         stage_start = time.time()
-        banner(f'stage {number}/{len(STAGES)}: train {label} ({config})')
+        banner(f'stage {number}/{len(STAGES)}: train {label} ({config}), {args.precision}')
         # No validation inside training: the test stage evaluates the checkpoint next.
-        run_tool(['tools/train.py', config, '--work-dir', stage_dir, '--cfg-options',
+        amp = ['--amp'] if args.precision == 'bf16' else []
+        run_tool(['tools/train.py', config, '--work-dir', stage_dir, *amp, '--cfg-options',
                   *options, f'train_cfg.val_begin={NO_VALIDATION_EPOCH}'], args.threads)
         checkpoint = last_checkpoint(stage_dir)
         if stage == 'teacher':
@@ -141,10 +151,11 @@ def main(argv=None):
         label: metrics[label] for label in ('teacher ResNet32', 'DeiT no distill', 'DeiT-LT')})
     total_s = round(time.time() - start, 1)
     dump_json_atomic(dict(table=table, wall_s=dict(wall_s, total=total_s),
-                          metrics=metrics), osp.join(work_dir, 'summary.json'))
+                          precision=args.precision, metrics=metrics),
+                     osp.join(work_dir, 'summary.json'))
     banner('Fashion-MNIST-LT (IF100), balanced test set, top-1 %')
     print(table)
-    print(f'\nwall time: {total_s:.0f} s ('
+    print(f'\nwall time ({args.precision} training): {total_s:.0f} s ('
           + ', '.join(f'{stage} {seconds:.0f} s' for stage, seconds in wall_s.items())
           + f')\nper-class plots: {work_dir}/*/per_class.png; '
           f'figures: {work_dir}/summary.json', flush=True)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from deitlt_mm.engine.optimizers import cpu_supports_bf16
 from tests._stub_data import write_fashion_mnist
 
 REPO = Path(__file__).resolve().parents[2]
@@ -45,6 +46,10 @@ def test_demo_runs_all_stages_and_reports(tmp_path):
     assert str(work_dir / 'teacher' / 'epoch_2.pth') in student_log
     assert 'DRWHook: epoch 5: DRW on, batch augments off' in student_log
     assert 'Epoch(val)' not in student_log  # the test stage evaluates instead
+    # Training precision: bf16 autocast where the CPU has bf16 instructions.
+    precision = 'bf16' if cpu_supports_bf16() else 'fp32'
+    assert summary['precision'] == precision
+    assert ('mixed precision: bfloat16 autocast on cpu' in student_log) == (precision == 'bf16')
 
 
 def test_demo_without_data_says_how_to_get_it(tmp_path):
@@ -91,3 +96,13 @@ def test_missing_package_without_root_is_explained(tmp_path, monkeypatch):
     monkeypatch.setattr(demo.subprocess, 'run', lambda *a, **k: pytest.fail('ran a command'))
     with pytest.raises(SystemExit, match='sudo apt-get install -y dataset-fashion-mnist'):
         demo.ensure_data(str(tmp_path))
+
+
+@pytest.mark.parametrize('has_bf16,given,expected', [
+    (True, 'auto', 'bf16'), (False, 'auto', 'fp32'), (True, 'fp32', 'fp32'),
+    (False, 'bf16', 'bf16')])
+def test_precision_auto_follows_the_cpu(monkeypatch, has_bf16, given, expected):
+    # An explicit bf16 on a CPU without it is refused by tools/train.py --amp itself.
+    demo = load_demo_tool()
+    monkeypatch.setattr(demo, 'cpu_supports_bf16', lambda: has_bf16)
+    assert demo.parse_args(['--precision', given]).precision == expected
