@@ -9,15 +9,17 @@ fixed batch of ``--batch-size`` random images (``--img-size``), one step at a ti
 * ``ours``: the student of the paper configs (``DistillClassifier`` with
   ``DistilledVisionTransformer``, ``DualHead`` / ``DRWDistillLoss``, the frozen
   ResNet32 teacher at ``--teacher-size`` px, Mixup/CutMix in the data preprocessor)
-  and the student schedule's optimizer (AdamW through ``MergedGroupsOptimWrapperConstructor``)
-  run by ``model.train_step`` on uint8 images, as mmengine's loop does.
+  and the student schedule's optimizer (fused AdamW through
+  ``MergedGroupsOptimWrapperConstructor``) run by ``model.train_step`` on uint8
+  images, as mmengine's loop does.
 * ``reference``: the DeiT-LT reference's ``train_one_epoch`` body without its
   CUDA-only calls: timm ``VisionTransformerDistilled`` (distilled training),
   timm ``Mixup`` (0.8 / 1.0, switch 0.5, smoothing 0.1), the same teacher fed the
-  batch resized by torchvision's ``Resize``, ``(1 - alpha) * SoftTargetCrossEntropy +
-  alpha * CE(dist, argmax teacher)``, AdamW from timm's ``create_optimizer_v2`` (two
-  groups, torch's default implementation), ``loss.item()``, ``zero_grad``. Its images
-  come normalised (the reference normalises in the per-image transform).
+  batch resized by torchvision's ``Resize`` (bicubic, no antialias, as its 0.15 did),
+  ``(1 - alpha) * SoftTargetCrossEntropy + alpha * CE(dist, argmax teacher)``, AdamW
+  from timm's ``create_optimizer_v2`` (two groups, torch's default implementation),
+  ``loss.item()``, ``zero_grad``. Its images come normalised (the reference normalises
+  in the per-image transform).
 
 A step is ``impl:precision[+compile]``: precision ``fp32`` or ``bf16`` (autocast;
 ours through ``MixedPrecisionOptimWrapper``), ``+compile`` compiles our student
@@ -32,7 +34,8 @@ our student train pipeline (mmpretrain transforms of
 runs per batch in the data preprocessor, inside the train step) against timm's
 ``create_transform`` with the reference's arguments (``rand-m9-mstd0.5-inc1``,
 colour jitter 0.3, bicubic, random erasing 0.25 pixel; ends with ``Normalize``),
-interleaved blocks of ``--pipeline-images`` images.
+interleaved blocks of ``--pipeline-images`` images, single-threaded as in a data
+loader worker.
 """
 import argparse
 import copy
@@ -44,6 +47,7 @@ import statistics
 import sys
 import time
 
+import cv2
 import numpy as np
 import timm
 import torch
@@ -204,7 +208,8 @@ def build_reference(args, precision, teacher):
     optimizer = create_optimizer_v2(model, opt='adamw', lr=5e-4, weight_decay=0.05, eps=1e-8)
     mixup = Mixup(num_classes=args.num_classes, **MIXUP_ARGS)
     criterion = SoftTargetCrossEntropy()
-    resize = Resize(args.teacher_size, interpolation=InterpolationMode.BICUBIC)
+    # The reference's torchvision 0.15 did not antialias tensors (newer versions do).
+    resize = Resize(args.teacher_size, interpolation=InterpolationMode.BICUBIC, antialias=False)
     device_type = torch.device(args.device).type
 
     def step(batch):
@@ -329,9 +334,18 @@ def benchmark_pipelines(args):
         function()
         return (time.perf_counter() - start) / len(images)
 
-    medians = interleaved_medians({'timm create_transform (reference)': run_timm,
-                                   'ours (mmpretrain pipeline)': run_ours},
-                                  args.warmup, args.repeats, per_image)
+    # As in a DataLoader worker (both set-ups load data in workers): torch and OpenCV
+    # single-threaded (torch sets 1 thread per worker, mmengine's env_cfg OpenCV's 0).
+    threads, cv2_threads = torch.get_num_threads(), cv2.getNumThreads()
+    torch.set_num_threads(1)
+    cv2.setNumThreads(0)
+    try:
+        medians = interleaved_medians({'timm create_transform (reference)': run_timm,
+                                       'ours (mmpretrain pipeline)': run_ours},
+                                      args.warmup, args.repeats, per_image)
+    finally:
+        torch.set_num_threads(threads)
+        cv2.setNumThreads(cv2_threads)
     return medians, len(timm_failures)
 
 
@@ -396,8 +410,8 @@ def main(argv=None):
     pipelines, timm_failures = benchmark_pipelines(args)
     timm_name = next(iter(pipelines))
     print(f'\ndata pipeline: 32x32 RGB -> {args.img_size} px train transform, per image, '
-          f'{args.repeats} interleaved blocks of {args.pipeline_images} images; load average '
-          f'after {load_average()}')
+          f'one thread (as a loader worker), {args.repeats} interleaved blocks of '
+          f'{args.pipeline_images} images; load average after {load_average()}')
     print(markdown_table(
         ['pipeline', 'median ms / image', f'speed vs {timm_name.split(" (")[0]}'],
         [[name, f'{seconds * 1e3:.2f}', f'{pipelines[timm_name] / seconds:.2f}x']
