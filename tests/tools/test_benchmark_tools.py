@@ -11,6 +11,7 @@ import torch
 
 from deitlt_mm.engine.optimizers import cpu_supports_bf16, mixed_precision
 from deitlt_mm.registry import MODELS
+from tests._runner_configs import TINY_PIPELINE_OPTIONS, write_tiny_smoke_student
 
 REPO = Path(__file__).resolve().parents[2]
 BENCHMARK = REPO / 'tools' / 'benchmark'
@@ -104,25 +105,13 @@ def test_dist_summary_medians_after_the_warmup(tools, tmp_path, capsys):
     assert 'dist_train: 8 iterations, median of the last 3: 0.5 s/iter' in capsys.readouterr().out
 
 
-TINY_DIST_CONFIG = '''_base_ = [{base!r}]
-model = dict(backbone=dict(arch=dict(_delete_=True, embed_dims=32, num_layers=1, num_heads=2),
-                           img_size=32, patch_size=8),
-             head=dict(in_channels=32))
-train_dataloader = dict(batch_size=4, num_workers=0, persistent_workers=False,
-                        dataset=dict(class_counts=[8, 4, 2, 1] + [1] * 96))
-val_dataloader = dict(batch_size=50, num_workers=0, persistent_workers=False,
-                      dataset=dict(class_counts=[1] * 100))
-test_dataloader = val_dataloader
-'''
 
 
 def test_gpu_check_runs_end_to_end_in_cpu_mode(tmp_path):
     # Everything the GPU run does, at tiny sizes on CPU: the step part (bf16 where the
     # CPU has it, SAM AMP, eager-backend compile), dist_train.sh with the smoke config
     # (gloo instead of NCCL), the summary. Compilation itself is the CUDA run's.
-    config = tmp_path / 'tiny_gpu_check.py'
-    config.write_text(TINY_DIST_CONFIG.format(
-        base=str(REPO / 'configs' / 'smoke' / 'deitlt_b_resnet32_random_lt.py')))
+    config = write_tiny_smoke_student(tmp_path / 'tiny_gpu_check.py')
     bf16 = cpu_supports_bf16()
     env = dict(
         os.environ, OMP_NUM_THREADS='1', PORT='29563', GPU_CHECK_DEVICE='cpu',
@@ -130,9 +119,7 @@ def test_gpu_check_runs_end_to_end_in_cpu_mode(tmp_path):
         GPU_CHECK_AMP='1' if bf16 else '0',
         GPU_CHECK_STEP_ARGS=' '.join([*TINY, '--warmup', '0', '--sam-steps', '1', '--compile',
                                       '--compile-backend', 'eager']),
-        GPU_CHECK_CFG_OPTIONS='train_dataloader.dataset.pipeline.0.scale=32 '
-                              'val_dataloader.dataset.pipeline.0.scale=32 '
-                              'val_dataloader.dataset.pipeline.1.crop_size=32')
+        GPU_CHECK_CFG_OPTIONS=' '.join(TINY_PIPELINE_OPTIONS))
     proc = subprocess.run(['bash', str(BENCHMARK / 'gpu_check.sh'), str(tmp_path / 'work')],
                           cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]

@@ -7,6 +7,7 @@ import torch
 from mmengine.config import Config
 
 from deitlt_mm.engine.optimizers import mixed_precision
+from tests._runner_configs import TINY_PIPELINE_OPTIONS, write_tiny_smoke_student
 
 REPO = Path(__file__).resolve().parents[2]
 TEACHER_CONFIG = REPO / 'configs' / 'teachers' / 'resnet32_ce-drw-sam_cifar10-lt-if100.py'
@@ -44,33 +45,16 @@ def test_amp_on_a_cpu_without_bf16_stops_with_the_reason(train_tool, monkeypatch
         merged_cfg(train_tool, SMOKE_CONFIG)
 
 
-TINY_STUDENT_CONFIG = '''_base_ = [{base!r}]
-model = dict(backbone=dict(arch=dict(_delete_=True, embed_dims=32, num_layers=1, num_heads=2),
-                           img_size=32, patch_size=8),
-             head=dict(in_channels=32))
-train_dataloader = dict(batch_size=4, num_workers=0, persistent_workers=False,
-                        dataset=dict(class_counts=[8, 4, 2, 1] + [1] * 96))
-val_dataloader = dict(batch_size=50, num_workers=0, persistent_workers=False,
-                      dataset=dict(class_counts=[1] * 100))
-test_dataloader = val_dataloader
-default_hooks = dict(
-    checkpoint=dict(_delete_=True, type='CheckpointHook', interval=2, by_epoch=False))
-'''
 
 
 def test_amp_and_compile_train_the_student_through_the_runner(train_tool, monkeypatch, tmp_path):
     # The paper student's set-up (merged-groups fused AdamW, InPlaceMixup, teacher) at a
     # tiny size: --amp on CPU and the `compile` key (eager backend: the wiring, not codegen).
     monkeypatch.setattr(mixed_precision, 'cpu_bf16_instructions', lambda: ['AVX512-BF16'])
-    config = tmp_path / 'student.py'
-    config.write_text(TINY_STUDENT_CONFIG.format(
-        base=str(REPO / 'configs' / 'smoke' / 'deitlt_b_resnet32_random_lt.py')))
+    config = write_tiny_smoke_student(tmp_path / 'student.py', checkpoints=True)
     work = tmp_path / 'work'
     train_tool.main([str(config), '--amp', '--work-dir', str(work), '--cfg-options',
-                     'train_cfg.max_iters=2', 'compile.backend=eager',
-                     'train_dataloader.dataset.pipeline.0.scale=32',
-                     'val_dataloader.dataset.pipeline.0.scale=32',
-                     'val_dataloader.dataset.pipeline.1.crop_size=32'])
+                     'train_cfg.max_iters=2', 'compile.backend=eager', *TINY_PIPELINE_OPTIONS])
     log = next(work.glob('*/*.log')).read_text()
     assert "compile: torch.compile(backbone, {'backend': 'eager'})" in log
     assert 'Model has been "compiled"' not in log  # mmengine did not compile train_step
