@@ -9,6 +9,7 @@ import torch.nn.functional as F
 from deitlt_mm.engine.optimizers import mixed_precision, mixed_precision_optim_wrapper
 from deitlt_mm.engine.optimizers.mixed_precision import (
     cpu_bf16_instructions,
+    cpu_bf16_matmul_speedup,
     enable_mixed_precision,
     resolve_autocast_dtype,
 )
@@ -180,3 +181,10 @@ def test_enable_mixed_precision_refuses_unknown_wrappers_and_bad_set_ups(cpu_lac
         enable_mixed_precision(dict(type='ZeroRedundancy'), device_type='cpu')
     with pytest.raises(ValueError, match='needs bf16 instructions'):
         enable_mixed_precision(dict(type='OptimWrapper'), device_type='cpu')
+
+
+def test_bf16_matmul_speedup_is_fp32_time_over_bf16_time(monkeypatch):
+    # Two timed matmuls per dtype, fp32 first: best fp32 2.0 s, best bf16 0.5 s.
+    clock = iter([0.0, 3.0, 10.0, 12.0, 20.0, 20.5, 30.0, 31.0])
+    monkeypatch.setattr(mixed_precision.time, 'perf_counter', lambda: next(clock))
+    assert cpu_bf16_matmul_speedup(size=8, repeats=2) == 4.0

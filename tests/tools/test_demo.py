@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from deitlt_mm.engine.optimizers import cpu_supports_bf16
 from tests._stub_data import write_fashion_mnist
 
 REPO = Path(__file__).resolve().parents[2]
@@ -46,10 +45,12 @@ def test_demo_runs_all_stages_and_reports(tmp_path):
     assert str(work_dir / 'teacher' / 'epoch_2.pth') in student_log
     assert 'DRWHook: epoch 5: DRW on, batch augments off' in student_log
     assert 'Epoch(val)' not in student_log  # the test stage evaluates instead
-    # Training precision: bf16 autocast where the CPU has bf16 instructions.
-    precision = 'bf16' if cpu_supports_bf16() else 'fp32'
-    assert summary['precision'] == precision
-    assert ('mixed precision: bfloat16 autocast on cpu' in student_log) == (precision == 'bf16')
+    # Training precision: auto picks bf16 or fp32 for this CPU; the stages follow it.
+    assert summary['precision'] in ('bf16', 'fp32')
+    assert f'training precision: {summary["precision"]} ({summary["precision_reason"]})' \
+        in proc.stdout
+    assert ('mixed precision: bfloat16 autocast on cpu' in student_log) == (
+        summary['precision'] == 'bf16')
 
 
 def test_demo_without_data_says_how_to_get_it(tmp_path):
@@ -98,11 +99,17 @@ def test_missing_package_without_root_is_explained(tmp_path, monkeypatch):
         demo.ensure_data(str(tmp_path))
 
 
-@pytest.mark.parametrize('has_bf16,given,expected', [
-    (True, 'auto', 'bf16'), (False, 'auto', 'fp32'), (True, 'fp32', 'fp32'),
-    (False, 'bf16', 'bf16')])
-def test_precision_auto_follows_the_cpu(monkeypatch, has_bf16, given, expected):
+@pytest.mark.parametrize('instructions,speedup,given,expected', [
+    (['AMX-BF16'], 4.0, 'auto', 'bf16'), (['AVX512-BF16'], 0.55, 'auto', 'fp32'),
+    ([], None, 'auto', 'fp32'), (['AMX-BF16'], 4.0, 'fp32', 'fp32'), ([], None, 'bf16', 'bf16')])
+def test_precision_auto_is_bf16_where_it_is_faster(monkeypatch, instructions, speedup, given,
+                                                  expected):
     # An explicit bf16 on a CPU without it is refused by tools/train.py --amp itself.
     demo = load_demo_tool()
-    monkeypatch.setattr(demo, 'cpu_supports_bf16', lambda: has_bf16)
-    assert demo.parse_args(['--precision', given]).precision == expected
+    monkeypatch.setattr(demo, 'cpu_bf16_instructions', lambda: instructions)
+    monkeypatch.setattr(demo, 'cpu_bf16_matmul_speedup',
+                        lambda: speedup if speedup else pytest.fail('probed without bf16'))
+    args = demo.parse_args(['--precision', given])
+    assert args.precision == expected
+    if given == 'auto' and instructions:
+        assert args.precision_reason == f'{instructions[0]}, bf16 matmul {speedup:.2f}x fp32 speed'
