@@ -7,13 +7,13 @@
 # 2. 20 iterations of configs/smoke/deitlt_b_resnet32_random_lt.py through
 #    `tools/dist_train.sh CONFIG 1 --amp` (torchrun, NCCL), with its data pipeline.
 # 3. The student compiled (the `compile` config key): first-step time and speed-up over eager
-#    (skipped with GPU_CHECK_COMPILE=0; stopped after GPU_CHECK_COMPILE_TIMEOUT s, default 150).
+#    (skipped with GPU_CHECK_COMPILE=0; stopped after GPU_CHECK_COMPILE_TIMEOUT s, default 180).
 # Ends with a compact summary: every "gpu_check:" line of the three parts and the wall time.
 #
 # Environment (defaults for the GPU run; tests/tools/test_gpu_check.py runs it on CPU):
 #   GPU_CHECK_DEVICE (cuda), GPU_CHECK_STEP_ARGS (extra args of gpu_check.py step),
 #   GPU_CHECK_CONFIG, GPU_CHECK_ITERS (20), GPU_CHECK_AMP (1: --amp), GPU_CHECK_CFG_OPTIONS,
-#   GPU_CHECK_PEAK_TFLOPS (989), GPU_CHECK_COMPILE (1), GPU_CHECK_COMPILE_TIMEOUT (150), PORT.
+#   GPU_CHECK_PEAK_TFLOPS (989), GPU_CHECK_COMPILE (1), GPU_CHECK_COMPILE_TIMEOUT (180), PORT.
 set -euo pipefail
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$REPO"
@@ -24,7 +24,7 @@ CONFIG=${GPU_CHECK_CONFIG:-configs/smoke/deitlt_b_resnet32_random_lt.py}
 ITERS=${GPU_CHECK_ITERS:-20}
 PEAK=${GPU_CHECK_PEAK_TFLOPS:-989}
 COMPILE=${GPU_CHECK_COMPILE:-1}
-COMPILE_TIMEOUT=${GPU_CHECK_COMPILE_TIMEOUT:-150}
+COMPILE_TIMEOUT=${GPU_CHECK_COMPILE_TIMEOUT:-180}
 AMP_FLAG=$([ "${GPU_CHECK_AMP:-1}" = 1 ] && echo --amp || true)
 START=$(date +%s)
 mkdir -p "$WORK"

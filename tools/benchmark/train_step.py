@@ -49,6 +49,7 @@ import time
 
 import cv2
 import numpy as np
+import PIL
 import timm
 import torch
 import torch.nn.functional as F
@@ -326,7 +327,7 @@ def benchmark_pipelines(args):
                 timm_transform(img)
             except ValueError:
                 # timm's increasing Posterize asks Pillow for 0 bits at top magnitude,
-                # which Pillow >= 11 refuses; the reference's data loader would stop here.
+                # which Pillow 13 refuses (9.5 did not); the reference's loader would stop.
                 timm_failures.append(1)
 
     def per_image(function):
@@ -419,7 +420,8 @@ def main(argv=None):
     if timm_failures:
         print(f'timm create_transform raised on {timm_failures} of '
               f'{(args.warmup + args.repeats) * args.pipeline_images} images (Posterize to 0 '
-              'bits, refused by Pillow >= 11); those images are timed up to the error')
+              f'bits, refused by Pillow {PIL.__version__}); those images are timed up to the '
+              'error')
 
 
 if __name__ == '__main__':
