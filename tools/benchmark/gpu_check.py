@@ -109,11 +109,10 @@ def sam_amp_check(args, model, batch, sam_dtype):
 
 def run_step(args):
     import torch
-    from mmengine.logging import MMLogger
     helpers = step_helpers()
     from deitlt_mm.engine.optimizers import cpu_supports_bf16
     build_ours, timed = helpers.build_ours, helpers.timed
-    MMLogger.get_current_instance().setLevel('WARNING')  # no per-parameter init logs
+    helpers.MMLogger.get_current_instance().setLevel('WARNING')  # no per-parameter logs
     try:
         args.arch = helpers.parse_arch(args.arch)
     except argparse.ArgumentTypeError as error:

@@ -57,6 +57,7 @@ import torch.nn.functional as F
 REPO = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
 sys.path.insert(0, REPO)
 from mmengine.config import Config  # noqa: E402
+from mmengine.logging import MMLogger  # noqa: E402
 from mmengine.optim import build_optim_wrapper  # noqa: E402
 from mmengine.registry import DefaultScope  # noqa: E402
 from mmpretrain.structures import DataSample  # noqa: E402
@@ -382,6 +383,7 @@ def markdown_table(header, rows):
 
 def main(argv=None):
     args = parse_args(argv)
+    MMLogger.get_current_instance().setLevel('WARNING')  # no per-parameter build logs
     if args.threads is not None:
         torch.set_num_threads(args.threads)
     load_before = load_average()
