@@ -1,5 +1,6 @@
 """Tiny Runner configs shared by the foundation tests (in-memory data, CPU)."""
 import copy
+from pathlib import Path
 
 
 def tiny_classifier_cfg(work_dir, max_iters=2, val_interval=2, ckpt_interval=2):
@@ -37,3 +38,32 @@ def tiny_classifier_cfg(work_dir, max_iters=2, val_interval=2, ckpt_interval=2):
         randomness=dict(seed=0),
     )
     return copy.deepcopy(cfg)
+
+
+SMOKE_STUDENT_CONFIG = (Path(__file__).resolve().parents[1] / 'configs' / 'smoke' /
+                        'deitlt_b_resnet32_random_lt.py')
+# --cfg-options that shrink the smoke student's pipelines from 224 to 32 px.
+TINY_PIPELINE_OPTIONS = ['train_dataloader.dataset.pipeline.0.scale=32',
+                         'val_dataloader.dataset.pipeline.0.scale=32',
+                         'val_dataloader.dataset.pipeline.1.crop_size=32']
+
+
+def write_tiny_smoke_student(path, checkpoints=False):
+    """``configs/smoke/deitlt_b_resnet32_random_lt.py`` with a 32-d one-block student at
+    32 px, batches of 4 and a few images, as a config file at ``path`` (the pipelines
+    stay at 224 px unless ``TINY_PIPELINE_OPTIONS`` are passed too)."""
+    text = f'''_base_ = [{str(SMOKE_STUDENT_CONFIG)!r}]
+model = dict(backbone=dict(arch=dict(_delete_=True, embed_dims=32, num_layers=1, num_heads=2),
+                           img_size=32, patch_size=8),
+             head=dict(in_channels=32))
+train_dataloader = dict(batch_size=4, num_workers=0, persistent_workers=False,
+                        dataset=dict(class_counts=[8, 4, 2, 1] + [1] * 96))
+val_dataloader = dict(batch_size=50, num_workers=0, persistent_workers=False,
+                      dataset=dict(class_counts=[1] * 100))
+test_dataloader = val_dataloader
+'''
+    if checkpoints:
+        text += ('default_hooks = dict(checkpoint=dict(\n'
+                 "    _delete_=True, type='CheckpointHook', interval=2, by_epoch=False))\n")
+    Path(path).write_text(text)
+    return Path(path)

@@ -12,7 +12,9 @@ then prints one head / mid / tail table of the three models on the balanced
 through the student's test run), a WARNING when that teacher looks degenerate
 (collapsed or near chance), and writes, under ``--work-dir``, each stage's logs,
 checkpoint, ``results.json`` and ``per_class.png``, and ``summary.json`` (table,
-warnings, figures and wall time per stage).
+warnings, figures and wall time per stage). Training runs in bf16
+autocast where the CPU has bf16 instructions and runs bf16 matmuls clearly faster than
+fp32 (``--precision auto``; ``bf16`` / ``fp32`` force either), testing in fp32.
 
 The data are the official IDX files of the Debian package
 ``dataset-fashion-mnist``; when they are missing from the default folder the
@@ -27,8 +29,14 @@ import subprocess
 import sys
 import time
 
+import torch
+
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, REPO)
+from deitlt_mm.engine.optimizers.mixed_precision import (  # noqa: E402
+    cpu_bf16_instructions,
+    cpu_bf16_matmul_speedup,
+)
 from deitlt_mm.evaluation.plot import plot_per_class_accuracy  # noqa: E402
 from deitlt_mm.evaluation.report import format_comparison_table  # noqa: E402
 from deitlt_mm.fileio import dump_json_atomic  # noqa: E402
@@ -38,6 +46,8 @@ DEBIAN_DATA_ROOT = '/usr/share/datasets/fashion-mnist'
 IDX_STEMS = ('train-images-idx3-ubyte', 'train-labels-idx1-ubyte',
              't10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte')
 
+# --precision auto trains in bf16 only when a bf16 matmul is at least this much faster.
+MIN_BF16_SPEEDUP = 1.2
 # An epoch no demo config reaches: train_cfg.val_begin past the end skips validation.
 NO_VALIDATION_EPOCH = 10**6
 # (stage name, config, row label in the table); the student stage gets the teacher.
@@ -59,10 +69,32 @@ def parse_args(argv=None):
     parser.add_argument('--threads', type=int, default=1,
                         help='torch threads of each stage (OMP_NUM_THREADS); 1 suits a '
                         'shared 2-core machine, raise it on an idle or larger one')
+    parser.add_argument('--precision', choices=('auto', 'bf16', 'fp32'), default='auto',
+                        help='training precision of the three stages: bf16 autocast '
+                        '(train.py --amp) or fp32; auto (default) = bf16 where the CPU has '
+                        'bf16 instructions (AVX512-BF16, AMX) and runs bf16 matmuls at least '
+                        f'{MIN_BF16_SPEEDUP}x as fast as fp32, else fp32')
     args = parser.parse_args(argv)
     if args.threads < 1:
         parser.error(f'--threads must be >= 1, got {args.threads}')
+    if args.precision == 'auto':
+        args.precision, args.precision_reason = auto_precision(args.threads)
+    else:
+        args.precision_reason = 'set by --precision'
     return args
+
+
+def auto_precision(threads):
+    """``('bf16' | 'fp32', why)``: bf16 where this CPU has bf16 instructions and runs
+    bf16 matmuls clearly faster than fp32 with the stages' ``threads`` (a 30 ms check),
+    fp32 elsewhere."""
+    instructions = cpu_bf16_instructions()
+    if not instructions:
+        return 'fp32', 'this CPU has no bf16 instructions'
+    torch.set_num_threads(threads)
+    speedup = cpu_bf16_matmul_speedup()
+    found = f'{"/".join(instructions)}, bf16 matmul {speedup:.2f}x fp32 speed'
+    return ('bf16' if speedup >= MIN_BF16_SPEEDUP else 'fp32'), found
 
 
 def missing_files(data_root):
@@ -128,6 +160,7 @@ def main(argv=None):
     data_options = [f'{loader}.dataset.data_root={data_root}'
                     for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader')]
 
+    banner(f'training precision: {args.precision} ({args.precision_reason})')
     start = time.time()
     metrics, wall_s, teacher_checkpoint = {}, {}, None
     for number, (stage, config, label) in enumerate(STAGES, 1):
@@ -136,9 +169,10 @@ def main(argv=None):
         if stage == 'deitlt':
             options.append(f'model.teacher_checkpoint={teacher_checkpoint}')
         stage_start = time.time()
-        banner(f'stage {number}/{len(STAGES)}: train {label} ({config})')
+        banner(f'stage {number}/{len(STAGES)}: train {label} ({config}), {args.precision}')
         # No validation inside training: the test stage evaluates the checkpoint next.
-        run_tool(['tools/train.py', config, '--work-dir', stage_dir, '--cfg-options',
+        amp = ['--amp'] if args.precision == 'bf16' else []
+        run_tool(['tools/train.py', config, '--work-dir', stage_dir, *amp, '--cfg-options',
                   *options, f'train_cfg.val_begin={NO_VALIDATION_EPOCH}'], args.threads)
         checkpoint = last_checkpoint(stage_dir)
         if stage == 'teacher':
@@ -160,12 +194,13 @@ def main(argv=None):
     warnings = degenerate_teacher_warnings(metrics)
     total_s = round(time.time() - start, 1)
     dump_json_atomic(dict(table=table, warnings=warnings, wall_s=dict(wall_s, total=total_s),
+                          precision=args.precision, precision_reason=args.precision_reason,
                           metrics=metrics), osp.join(work_dir, 'summary.json'))
     banner('Fashion-MNIST-LT (IF100), balanced test set, top-1 %')
     print(table)
     for warning in warnings:
         print(f'\nWARNING: {warning}')
-    print(f'\nwall time: {total_s:.0f} s ('
+    print(f'\nwall time ({args.precision} training): {total_s:.0f} s ('
           + ', '.join(f'{stage} {seconds:.0f} s' for stage, seconds in wall_s.items())
           + f')\nper-class plots: {work_dir}/*/per_class.png; '
           f'figures: {work_dir}/summary.json', flush=True)

@@ -4,7 +4,6 @@ import os
 import os.path as osp
 import sys
 
-import torch
 from mmengine.config import Config, DictAction
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
@@ -14,6 +13,8 @@ from deitlt_mm.compat import finish_distributed, init_distributed  # noqa: E402,
 from deitlt_mm.datasets.class_map_file import check_teacher_class_map  # noqa: E402
 from deitlt_mm.config_checks import check_cfg_options, load_config  # noqa: E402
 from deitlt_mm.errors import exit_on_run_error  # noqa: E402
+from deitlt_mm.engine.compile_student import compile_student, pop_compile_cfg  # noqa: E402
+from deitlt_mm.engine.optimizers import enable_mixed_precision  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -24,7 +25,9 @@ def parse_args(argv=None):
     parser.add_argument('--resume', nargs='?', type=str, const='auto',
                         help='resume from this checkpoint, or (no value) from the latest '
                         'checkpoint in the work dir')
-    parser.add_argument('--amp', action='store_true', help='mixed precision (GPU only)')
+    parser.add_argument('--amp', action='store_true',
+                        help='mixed precision: bf16 on CPUs with bf16 instructions, bf16 or '
+                        'fp16 (loss scaling) on GPUs')
     parser.add_argument('--auto-scale-lr', action='store_true',
                         help='scale the lr by the effective batch (per-device batch x '
                         'devices x gradient accumulation) / auto_scale_lr.base_batch_size')
@@ -46,13 +49,10 @@ def merge_args(cfg: Config, args) -> Config:
         cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
 
     if args.amp:
-        if not torch.cuda.is_available():
-            raise SystemExit('--amp needs a CUDA device (mmengine AmpOptimWrapper); '
-                             'none is available.')
-        # SAM keeps its two-pass step under mixed precision.
-        sam = cfg.optim_wrapper.get('type') == 'SAMOptimWrapper'
-        cfg.optim_wrapper.type = 'SAMAmpOptimWrapper' if sam else 'AmpOptimWrapper'
-        cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+        try:
+            enable_mixed_precision(cfg.optim_wrapper)
+        except ValueError as error:
+            raise SystemExit(f'--amp: {error}') from None
 
     if args.resume == 'auto':
         cfg.resume = True
@@ -92,8 +92,12 @@ def main(argv=None):
     args = parse_args(argv)
     cfg = merge_args(load_config(args.config), args)
     check_teacher_class_map(cfg)
+    # `compile` compiles the student network, not mmengine's whole train_step.
+    compile_cfg = pop_compile_cfg(cfg)
     init_distributed(args.launcher)
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
+    if compile_cfg is not None:
+        compile_student(runner.model, compile_cfg)
     runner.train()
     # Only after success: on an error a barrier would wait for ranks still training.
     finish_distributed()

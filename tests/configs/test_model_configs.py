@@ -27,7 +27,7 @@ def test_deitlt_base_with_resnet32_teacher():
     loss = model.head.loss_module
     assert (loss.distillation_type, loss.alpha, loss.beta) == ('hard', 0.5, 0.9999)
     augments = model.data_preprocessor.batch_augments
-    assert [type(a).__name__ for a in augments.augments] == ['Mixup', 'CutMix']
+    assert [type(a).__name__ for a in augments.augments] == ['InPlaceMixup', 'CutMix']
     assert [a.alpha for a in augments.augments] == [0.8, 1.0]
     assert augments.probs is None  # uniform choice: Mixup or CutMix with probability 0.5
     # DeiT-B distilled: 85.8M parameters + two 100-way heads; the teacher is not counted.

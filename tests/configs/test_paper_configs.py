@@ -76,7 +76,7 @@ def test_paper_setting_values(name):
     assert (loss.type, loss.distillation_type, loss.alpha, loss.beta, loss.label_smoothing,
             loss.weighted_cls_loss) == ('DRWDistillLoss', 'hard', 0.5, 0.9999, 0.1, False)
     assert [(a.type, a.alpha) for a in model.data_preprocessor.batch_augments.augments] == [
-        ('Mixup', 0.8), ('CutMix', 1.0)]
+        ('InPlaceMixup', 0.8), ('CutMix', 1.0)]
 
     # Teacher: ResNet32 (CIFAR) / ResNet50 at its input size, the dataset's classes.
     assert model.teacher.backbone.depth == teacher_depth

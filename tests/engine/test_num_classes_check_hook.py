@@ -10,7 +10,8 @@ from deitlt_mm.errors import NumClassesError
 from deitlt_mm.registry import MODELS
 
 
-def build_student(head_classes=4, teacher_classes=4, preprocessor_classes=4):
+def build_student(head_classes=4, teacher_classes=None, preprocessor_classes=4):
+    teacher_classes = head_classes if teacher_classes is None else teacher_classes
     return MODELS.build(dict(
         type='DistillClassifier',
         backbone=dict(type='DistilledVisionTransformer',
@@ -36,8 +37,9 @@ def fake_runner(model, classes=4):
 
 
 def test_counts_of_student_and_teacher_are_found():
-    assert model_class_counts(build_student(4, 5, 6)) == {
-        'model.head.num_classes': 4,
+    # DistillClassifier itself refuses a teacher whose classes differ from the head's.
+    assert model_class_counts(build_student(5, 5, 6)) == {
+        'model.head.num_classes': 5,
         'model.data_preprocessor.num_classes': 6,
         'model.teacher.head.num_classes': 5,
     }
@@ -57,12 +59,14 @@ def test_a_student_with_more_classes_than_the_data_fails_at_start():
         NumClassesCheckHook().before_train(runner)
     assert str(error.value) == (
         'class count mismatch: the training dataset (RandomImageDataset) has 4 classes but '
-        'model.head.num_classes = 10, model.data_preprocessor.num_classes = 10; set them to 4 '
+        'model.head.num_classes = 10, model.teacher.head.num_classes = 10, '
+        'model.data_preprocessor.num_classes = 10; set them to 4 '
         '(e.g. --cfg-options model.head.num_classes=4) or use the matching dataset')
 
 
 def test_teacher_head_is_checked_at_test_time():
-    runner = fake_runner(build_student(teacher_classes=3))
+    runner = fake_runner(build_student(head_classes=3, preprocessor_classes=4))
     with pytest.raises(NumClassesError, match=r'the test dataset .* has 4 classes but '
+                                              r'model.head.num_classes = 3, '
                                               r'model.teacher.head.num_classes = 3;'):
         NumClassesCheckHook().before_test(runner)

@@ -262,3 +262,58 @@ def test_a_teacher_without_checkpoint_is_warned_about_at_build(monkeypatch):
     assert 'teacher keeps its random initial weights' in logged[0][1]
     MODELS.build(student_cfg(distillation_type='none', teacher=None))
     assert len(logged) == 1
+
+
+def count_teacher_calls(model):
+    calls = []
+    model.teacher.register_forward_pre_hook(lambda module, args: calls.append(args[0].shape))
+    return calls
+
+
+def sam_wrapper(model):
+    from deitlt_mm.registry import OPTIM_WRAPPERS
+    return OPTIM_WRAPPERS.build(dict(type='SAMOptimWrapper', rho=0.5,
+                                     optimizer=torch.optim.SGD(model.parameters(), lr=0.1)))
+
+
+def test_sam_step_runs_the_teacher_once_with_unchanged_losses(monkeypatch):
+    # Without the cache (every forward asks the teacher) and with it, from the same
+    # weights and random state: the same losses and the same weights after two SAM steps.
+    results = {}
+    for cached in (False, True):
+        torch.manual_seed(0)
+        np.random.seed(0)
+        model = MODELS.build(student_cfg())
+        model.train()
+        if not cached:
+            monkeypatch.setattr(model, '_teacher_logits_once', model.teacher_logits)
+        calls, wrapper, losses = count_teacher_calls(model), sam_wrapper(model), []
+        for _ in range(2):
+            losses.append(model.train_step(make_batch(), wrapper))
+        results[cached] = (len(calls), losses, dict(model.named_parameters()))
+    assert results[False][0] == 4  # two passes per SAM step
+    assert results[True][0] == 2  # one
+    for plain, once in zip(results[False][1], results[True][1]):
+        assert plain.keys() == once.keys()
+        for key in plain:
+            assert torch.equal(plain[key], once[key]), key
+    for name, param in results[True][2].items():
+        assert torch.equal(param, results[False][2][name]), name
+
+
+def test_teacher_cache_only_serves_the_same_unchanged_batch():
+    model = MODELS.build(student_cfg())
+    calls = count_teacher_calls(model)
+    inputs = torch.randn(2, 3, 32, 32)
+    first = model._teacher_logits_once(inputs)
+    assert model._teacher_logits_once(inputs) is first and len(calls) == 1
+    model._teacher_logits_once(inputs.clone())  # another tensor, same values
+    assert len(calls) == 2
+    model._teacher_logits_once(inputs)  # the cache holds the last batch only
+    assert len(calls) == 3
+    inputs.mul_(2.0)  # changed in place
+    changed = model._teacher_logits_once(inputs)
+    assert len(calls) == 4 and not torch.equal(changed, first)
+    with torch.autocast('cpu', dtype=torch.bfloat16):
+        model._teacher_logits_once(inputs)
+    assert len(calls) == 5

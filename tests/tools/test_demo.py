@@ -53,6 +53,12 @@ def test_demo_runs_all_stages_and_reports(tmp_path):
     assert str(work_dir / 'teacher' / 'epoch_2.pth') in student_log
     assert 'DRWHook: epoch 5: DRW on, batch augments off' in student_log
     assert 'Epoch(val)' not in student_log  # the test stage evaluates instead
+    # Training precision: auto picks bf16 or fp32 for this CPU; the stages follow it.
+    assert summary['precision'] in ('bf16', 'fp32')
+    assert f'training precision: {summary["precision"]} ({summary["precision_reason"]})' \
+        in proc.stdout
+    assert ('mixed precision: bfloat16 autocast on cpu' in student_log) == (
+        summary['precision'] == 'bf16')
 
 
 def test_demo_without_data_says_how_to_get_it(tmp_path):
@@ -113,3 +119,19 @@ def test_summary_warns_about_a_degenerate_teacher_only():
         'the teacher of DeiT-LT looks degenerate: its most predicted class takes 97.5 % of '
         'the test predictions, top-1 10.25 % (limits: deitlt_mm/evaluation/teacher_check.py; '
         'details in the WARNING of the test log). The student distilled from it.']
+
+
+@pytest.mark.parametrize('instructions,speedup,given,expected', [
+    (['AMX-BF16'], 4.0, 'auto', 'bf16'), (['AVX512-BF16'], 0.55, 'auto', 'fp32'),
+    ([], None, 'auto', 'fp32'), (['AMX-BF16'], 4.0, 'fp32', 'fp32'), ([], None, 'bf16', 'bf16')])
+def test_precision_auto_is_bf16_where_it_is_faster(monkeypatch, instructions, speedup, given,
+                                                  expected):
+    # An explicit bf16 on a CPU without it is refused by tools/train.py --amp itself.
+    demo = load_demo_tool()
+    monkeypatch.setattr(demo, 'cpu_bf16_instructions', lambda: instructions)
+    monkeypatch.setattr(demo, 'cpu_bf16_matmul_speedup',
+                        lambda: speedup if speedup else pytest.fail('probed without bf16'))
+    args = demo.parse_args(['--precision', given])
+    assert args.precision == expected
+    if given == 'auto' and instructions:
+        assert args.precision_reason == f'{instructions[0]}, bf16 matmul {speedup:.2f}x fp32 speed'

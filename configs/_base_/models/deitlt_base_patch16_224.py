@@ -42,6 +42,7 @@ model = dict(
         # timm's mixup_switch_prob 0.5: each batch gets Mixup or CutMix, evenly. That is
         # RandomBatchAugment's default (probs=None); an explicit probs list would be
         # appended to in place by mmpretrain, breaking a second build of this config.
+        # InPlaceMixup = mmpretrain's Mixup (bit-identical), without its batch temporaries.
         batch_augments=dict(
-            augments=[dict(type='Mixup', alpha=0.8), dict(type='CutMix', alpha=1.0)])),
+            augments=[dict(type='InPlaceMixup', alpha=0.8), dict(type='CutMix', alpha=1.0)])),
 )

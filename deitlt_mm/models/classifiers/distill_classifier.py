@@ -1,6 +1,7 @@
 """Student classifier that distils from a frozen teacher inside ``loss``."""
 import logging
 import os.path as osp
+import weakref
 from typing import List, Optional, Union
 
 import numpy as np
@@ -120,6 +121,7 @@ class DistillClassifier(ImageClassifier):
         object.__setattr__(self, 'teacher', self._build_teacher(
             teacher, teacher_checkpoint, teacher_row_order, teacher_class_map_file))
         self._check_teacher_classes()
+        self._teacher_cache = None  # see _teacher_logits_once
 
     @classmethod
     def _teacher_row_order(cls, teacher: Optional[dict], label_order: str,
@@ -215,10 +217,30 @@ class DistillClassifier(ImageClassifier):
                                    mode='bicubic', align_corners=False)
         return self.teacher(inputs, mode='tensor')
 
+    def _teacher_logits_once(self, inputs: torch.Tensor) -> torch.Tensor:
+        """:meth:`teacher_logits`, computed once per batch tensor.
+
+        ``SAMOptimWrapper`` replays the forward on the very same (recorded) batch
+        tensor at the perturbed student weights; the frozen teacher's logits of that
+        batch are unchanged, so the replay reuses them instead of running the teacher
+        again. The cache keeps a weak reference to the batch (it keeps nothing alive,
+        and a new batch never matches), its version counter (an in-place change
+        invalidates it) and the autocast state it was computed under.
+        """
+        device_type = inputs.device.type
+        state = (inputs._version, torch.is_autocast_enabled(device_type),
+                 torch.get_autocast_dtype(device_type))
+        cached = self._teacher_cache
+        if cached is not None and cached[0]() is inputs and cached[1] == state:
+            return cached[2]
+        logits = self.teacher_logits(inputs)
+        self._teacher_cache = (weakref.ref(inputs), state, logits)
+        return logits
+
     def loss(self, inputs: torch.Tensor, data_samples: List[DataSample]) -> dict:
         """Head losses of a batch; the teacher (if any) sees the same ``inputs``."""
         feats = self.extract_feat(inputs)
-        teacher_logits = None if self.teacher is None else self.teacher_logits(inputs)
+        teacher_logits = None if self.teacher is None else self._teacher_logits_once(inputs)
         return self.head.loss(feats, data_samples, teacher_logits)
 
     def predict(self, inputs: torch.Tensor,

@@ -1,0 +1,150 @@
+"""Which autocast dtype a device supports, and the config switch to mixed precision.
+
+Used by :class:`MixedPrecisionOptimWrapper`, ``tools/train.py --amp``, the demo and
+the benchmarks, so every entry point decides the same way:
+
+* **CPU**: bfloat16, only on CPUs with bf16 instructions (x86 ``avx512_bf16`` /
+  ``amx_bf16``, Arm ``bf16``). Elsewhere torch emulates bf16 matmuls, several times
+  slower than fp32, so mixed precision is refused with a message saying so.
+* **CUDA**: bfloat16 where the GPU has it (Ampere and newer,
+  ``torch.cuda.is_bf16_supported()``), else float16 with dynamic loss scaling.
+"""
+import time
+from typing import List, Optional, Union
+
+import torch
+
+# /proc/cpuinfo flag -> name in messages. x86 lists them under `flags`, Arm under `Features`.
+CPU_BF16_FLAGS = {'amx_bf16': 'AMX-BF16', 'avx512_bf16': 'AVX512-BF16', 'bf16': 'Arm BF16'}
+DTYPE_NAMES = {'bfloat16': torch.bfloat16, 'float16': torch.float16}
+# What `optim_wrapper.type` becomes under `--amp` (mixed-precision types stay as they are).
+MIXED_PRECISION_TYPES = {
+    'OptimWrapper': 'MixedPrecisionOptimWrapper',
+    'AmpOptimWrapper': 'MixedPrecisionOptimWrapper',
+    'SAMOptimWrapper': 'SAMAmpOptimWrapper',
+}
+
+
+def cpu_flags(cpuinfo: str = '/proc/cpuinfo') -> set:
+    """The feature flags of the first CPU listed in ``cpuinfo`` (empty if unreadable)."""
+    try:
+        with open(cpuinfo, encoding='utf-8') as f:
+            for line in f:
+                key, _, value = line.partition(':')
+                if key.strip() in ('flags', 'Features'):
+                    return set(value.split())
+    except OSError:
+        pass
+    return set()
+
+
+def cpu_bf16_instructions(cpuinfo: str = '/proc/cpuinfo') -> List[str]:
+    """Names of the bf16 instruction sets of this CPU, e.g. ``['AVX512-BF16']``.
+
+    Read from ``cpuinfo``; where that file does not exist (macOS, Windows) torch's
+    own x86 probe answers for AVX512-BF16 / AMX.
+    """
+    flags = cpu_flags(cpuinfo)
+    found = [name for flag, name in CPU_BF16_FLAGS.items() if flag in flags]
+    if not flags:
+        probes = (('_is_amx_tile_supported', 'AMX-BF16'),
+                  ('_is_avx512_bf16_supported', 'AVX512-BF16'))
+        found = [name for probe, name in probes if getattr(torch.cpu, probe, lambda: False)()]
+    return found
+
+
+def cpu_supports_bf16() -> bool:
+    """True if CPU autocast in bfloat16 runs on native bf16 instructions."""
+    return bool(cpu_bf16_instructions())
+
+
+def cpu_bf16_matmul_speedup(size: int = 512, repeats: int = 5) -> float:
+    """How many times faster a ``size x size`` matmul runs in bf16 than in fp32 here.
+
+    Best of ``repeats`` each, with torch's current thread count (about 30 ms). A CPU
+    with bf16 instructions is not always faster in bf16: with AMX it is several times
+    faster, on a VM exposing AVX512-BF16 without AMX we measured 0.55x (oneDNN's
+    AVX512-BF16 kernels against MKL's fp32 ones).
+    """
+    def best(dtype):
+        left = torch.randn(size, size).to(dtype)
+        right = torch.randn(size, size).to(dtype)
+        left @ right  # first call: kernel selection
+        times = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            left @ right
+            times.append(time.perf_counter() - start)
+        return min(times)
+
+    return best(torch.float32) / best(torch.bfloat16)
+
+
+def resolve_autocast_dtype(device_type: str,
+                           dtype: Union[str, torch.dtype, None] = 'auto') -> torch.dtype:
+    """The autocast dtype for ``device_type``, or a ValueError saying why there is none.
+
+    Args:
+        device_type (str): ``'cpu'`` or ``'cuda'``.
+        dtype (str | torch.dtype | None): ``'auto'`` / None (the best the device
+            has: see the module doc), ``'bfloat16'`` or ``'float16'``.
+
+    Returns:
+        torch.dtype: ``torch.bfloat16`` or ``torch.float16``.
+    """
+    if isinstance(dtype, str) and dtype != 'auto':
+        if dtype not in DTYPE_NAMES:
+            raise ValueError(f"mixed precision dtype must be 'auto', 'bfloat16' or "
+                             f"'float16', got {dtype!r}.")
+        dtype = DTYPE_NAMES[dtype]
+    if dtype not in ('auto', None, torch.bfloat16, torch.float16):
+        raise ValueError(f'mixed precision dtype must be torch.bfloat16 or torch.float16, '
+                         f'got {dtype!r}.')
+    if device_type == 'cpu':
+        if dtype == torch.float16:
+            raise ValueError("mixed precision on CPU runs in bfloat16; got dtype='float16'.")
+        if not cpu_supports_bf16():
+            capability = torch.backends.cpu.get_cpu_capability()
+            raise ValueError(
+                'mixed precision on CPU needs bf16 instructions (AVX512-BF16 or AMX on x86, '
+                f'BF16 on Arm); this CPU has none (torch CPU capability: {capability}; no '
+                f'{"/".join(CPU_BF16_FLAGS)} flag in /proc/cpuinfo), so bf16 would be '
+                'emulated, slower than fp32. Train in fp32 (drop --amp).')
+        return torch.bfloat16
+    if device_type == 'cuda':
+        bf16 = torch.cuda.is_bf16_supported()
+        if dtype in ('auto', None):
+            return torch.bfloat16 if bf16 else torch.float16
+        if dtype == torch.bfloat16 and not bf16:
+            raise ValueError(f'{torch.cuda.get_device_name()} has no bfloat16 (needs Ampere or '
+                             "newer); use dtype='float16' (dynamic loss scaling) or 'auto'.")
+        return dtype
+    raise ValueError(f'mixed precision supports cpu and cuda devices, got {device_type!r}; '
+                     "use mmengine's AmpOptimWrapper for other accelerators.")
+
+
+def enable_mixed_precision(optim_wrapper_cfg: dict, device_type: Optional[str] = None) -> None:
+    """Switch an ``optim_wrapper`` config to mixed precision, in place (``--amp``).
+
+    ``OptimWrapper`` / ``AmpOptimWrapper`` become ``MixedPrecisionOptimWrapper`` and
+    ``SAMOptimWrapper`` becomes ``SAMAmpOptimWrapper`` (SAM keeps its two passes);
+    ``dtype`` defaults to ``'auto'``. The dtype is resolved for ``device_type``
+    (default: CUDA if available, else CPU) now, so an unsupported set-up stops
+    before anything is built.
+
+    Args:
+        optim_wrapper_cfg (dict): the config's ``optim_wrapper``.
+        device_type (str, optional): the training device type.
+    """
+    wrapper_type = optim_wrapper_cfg.get('type', 'OptimWrapper')
+    if wrapper_type in MIXED_PRECISION_TYPES:
+        optim_wrapper_cfg['type'] = MIXED_PRECISION_TYPES[wrapper_type]
+    elif wrapper_type not in MIXED_PRECISION_TYPES.values():
+        raise ValueError(
+            f'--amp: optim_wrapper.type={wrapper_type!r} has no mixed-precision version; '
+            f'expected one of {sorted(MIXED_PRECISION_TYPES)} (or already '
+            f'{sorted(set(MIXED_PRECISION_TYPES.values()))}).')
+    optim_wrapper_cfg.setdefault('dtype', 'auto')
+    if device_type is None:
+        device_type = 'cuda' if torch.cuda.is_available() else 'cpu'
+    resolve_autocast_dtype(device_type, optim_wrapper_cfg['dtype'])
