@@ -23,7 +23,7 @@ def test_deitlt_base_with_resnet32_teacher():
     backbone = model.backbone
     assert backbone.pos_embed.shape == (1, 14 * 14 + 2, 768)
     assert len(backbone.blocks) == 12 and backbone.blocks[0].attn.num_heads == 12
-    assert backbone.blocks[-1].drop_path.drop_prob == pytest.approx(0.1)
+    assert backbone.blocks[-1].drop_path1.drop_prob == pytest.approx(0.1)
     loss = model.head.loss_module
     assert (loss.distillation_type, loss.alpha, loss.beta) == ('hard', 0.5, 0.9999)
     augments = model.data_preprocessor.batch_augments
