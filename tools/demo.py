@@ -17,7 +17,6 @@ The data are the official IDX files of the Debian package
 demo installs the package (as root, with apt-get) or says how to get it.
 """
 import argparse
-import json
 import os
 import os.path as osp
 import shutil
@@ -27,8 +26,8 @@ import time
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, REPO)
+from deitlt_mm.evaluation import format_comparison_table, load_long_tail_results  # noqa: E402
 from deitlt_mm.evaluation.plot import plot_per_class_accuracy  # noqa: E402
-from deitlt_mm.evaluation.report import format_comparison_table  # noqa: E402
 from deitlt_mm.fileio import dump_json_atomic  # noqa: E402
 
 DEBIAN_PACKAGE = 'dataset-fashion-mnist'
@@ -113,7 +112,7 @@ def main(argv=None):
                     for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader')]
 
     start = time.time()
-    metrics, wall_s, teacher_checkpoint = {}, {}, None
+    results, wall_s, teacher_checkpoint = {}, {}, None
     for number, (stage, config, label) in enumerate(STAGES, 1):
         stage_dir = osp.join(work_dir, stage)
         options = list(data_options)
@@ -131,17 +130,18 @@ def main(argv=None):
         results_file = osp.join(stage_dir, 'results.json')
         run_tool(['tools/test.py', config, checkpoint, '--work-dir', stage_dir,
                   '--out', results_file, '--cfg-options', *options], args.threads)
-        with open(results_file, encoding='utf-8') as f:
-            metrics[label] = json.load(f)['metrics']
-        plot_per_class_accuracy(metrics[label], osp.join(stage_dir, 'per_class.png'),
+        # One LongTailAccuracy per demo config (prefix long_tail).
+        results[label], = load_long_tail_results(results_file).values()
+        plot_per_class_accuracy(results[label], osp.join(stage_dir, 'per_class.png'),
                                 title=f'{label}, Fashion-MNIST-LT (IF100) test')
         wall_s[stage] = round(time.time() - stage_start, 1)
 
     table = format_comparison_table({
-        label: metrics[label] for label in ('teacher ResNet32', 'DeiT no distill', 'DeiT-LT')})
+        label: results[label] for label in ('teacher ResNet32', 'DeiT no distill', 'DeiT-LT')})
     total_s = round(time.time() - start, 1)
     dump_json_atomic(dict(table=table, wall_s=dict(wall_s, total=total_s),
-                          metrics=metrics), osp.join(work_dir, 'summary.json'))
+                          long_tail={label: r.to_dict() for label, r in results.items()}),
+                     osp.join(work_dir, 'summary.json'))
     banner('Fashion-MNIST-LT (IF100), balanced test set, top-1 %')
     print(table)
     print(f'\nwall time: {total_s:.0f} s ('

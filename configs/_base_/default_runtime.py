@@ -11,6 +11,8 @@ default_hooks = dict(
     checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=3),
     sampler_seed=dict(type='DistSamplerSeedHook'),
     visualization=dict(type='VisualizationHook', enable=False),
+    # Training class counts -> checkpoints -> LongTailAccuracy (shot split, per-class counts).
+    train_class_counts=dict(type='TrainClassCountsHook'),
 )
 
 env_cfg = dict(

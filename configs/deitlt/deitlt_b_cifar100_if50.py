@@ -6,7 +6,4 @@ _base_ = ['./deitlt_b_cifar100_if100.py']
 model = dict(
     teacher_checkpoint='{{$DEITLT_TEACHER_CKPT:checkpoints/teachers/resnet32_cifar100_if50.pth}}')  # noqa: E501
 
-# The test split keeps the training profile's counts for its reports.
 train_dataloader = dict(dataset=dict(imb_factor=0.02))
-val_dataloader = dict(dataset=dict(imb_factor=0.02))
-test_dataloader = dict(dataset=dict(imb_factor=0.02))

@@ -2,5 +2,3 @@
 _base_ = ['./resnet32_ce-drw-sam_cifar100-lt-if100.py']
 
 train_dataloader = dict(dataset=dict(imb_factor=0.02))
-val_dataloader = dict(dataset=dict(imb_factor=0.02))
-test_dataloader = val_dataloader

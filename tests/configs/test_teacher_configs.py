@@ -69,8 +69,8 @@ def test_resnet32_cifar_teacher(name):
     assert lrs == pytest.approx(expected, rel=1e-6)
     assert [(type(h).__name__, h.drw) for h in hooks] == [('DRWHook', 160)]
     assert cfg.train_dataloader.batch_size == 128
-    for loader in (cfg.train_dataloader, cfg.val_dataloader, cfg.test_dataloader):
-        assert loader.dataset.imb_factor == imb_factor
+    assert cfg.train_dataloader.dataset.imb_factor == imb_factor
+    assert 'imb_factor' not in cfg.test_dataloader.dataset  # the whole test set
     assert [t['type'] for t in cfg.train_dataloader.dataset.pipeline] == [
         'RandomCrop', 'RandomFlip', 'PackInputs']
     assert cfg.train_dataloader.dataset.pipeline[0]['padding'] == 4

@@ -32,12 +32,20 @@ def test_demo_runs_all_stages_and_reports(tmp_path):
     assert [cell.strip() for cell in table_lines[0].split('|')] == [
         '', 'overall', 'head', 'mid', 'tail']
     assert summary['table'] in proc.stdout
-    # The teacher is a plain classifier, the student has three predictions.
-    assert 'long_tail/top1' in summary['metrics']['teacher ResNet32']
-    assert 'long_tail/dist/tail' in summary['metrics']['DeiT-LT']
+    # The teacher and the baseline are plain classifiers, the student has three predictions.
+    predictions = {label: list(results['predictions'])
+                   for label, results in summary['long_tail'].items()}
+    assert predictions == {'teacher ResNet32': ['pred'], 'DeiT-LT': ['avg', 'cls', 'dist'],
+                           'DeiT no distill': ['pred']}
     for stage in ('teacher', 'deitlt', 'baseline'):
         results = json.loads((work_dir / stage / 'results.json').read_text())
-        assert len(results['metrics']['long_tail/class_groups']) == 10
+        assert 'long_tail/top1' in results['metrics'] or \
+            'long_tail/dist/tail' in results['metrics']
+        long_tail = results['long_tail']['long_tail']
+        assert len(long_tail['class_groups']) == 10
+        # The training counts came with the checkpoint (TrainClassCountsHook): the test
+        # run never builds the training set.
+        assert long_tail['train_class_counts'] == [100, 59, 35, 21, 12, 7, 4, 2, 1, 1]
         assert (work_dir / stage / 'per_class.png').read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
     # The student was distilled from the teacher this run trained, with DRW at its end.
     # The training and the test run of the stage each log into a timestamped folder.

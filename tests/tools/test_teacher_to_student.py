@@ -22,7 +22,7 @@ def loaders(train_pipeline):
     val = dict(**common, sampler=dict(type='DefaultSampler', shuffle=False),
                dataset=dict(type='RandomImageDataset', class_counts=[4] * 4, img_size=32,
                             seed=1, pipeline=[dict(type='PackInputs')]))
-    evaluator = dict(type='LongTailAccuracy', cut_points=[1, 3], per_class=False)
+    evaluator = dict(type='LongTailAccuracy', cut_points=[1, 3])
     return dict(train_dataloader=train, val_dataloader=val, test_dataloader=val,
                 val_evaluator=evaluator, test_evaluator=evaluator)
 

@@ -2,5 +2,3 @@
 _base_ = ['./deit_b_cifar10_if100_no_distill.py']
 
 train_dataloader = dict(dataset=dict(imb_factor=0.02))
-val_dataloader = dict(dataset=dict(imb_factor=0.02))
-test_dataloader = dict(dataset=dict(imb_factor=0.02))
