@@ -1,6 +1,5 @@
 # CIFAR-100-LT (exp, IF100): the CIFAR-10-LT set-up with 100 classes, the
-# `cifar-100-python/` pickles and the paper's 100-class split.
-# Set imb_factor=0.02 in the training dataset for IF50.
+# `cifar-100-python/` pickles and the paper's 100-class split. IF50: cifar100_lt_if50.py.
 _base_ = ['./cifar10_lt.py']
 
 dataset_type = 'CIFAR100LT'

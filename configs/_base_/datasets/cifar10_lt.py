@@ -1,6 +1,6 @@
 # CIFAR-10-LT (exp, IF100) for the DeiT-LT student at 224 px, plus the 32 px
-# pipeline of the ResNet32 teacher (`teacher_train_pipeline`).
-# Set imb_factor=0.02 in the training dataset for IF50; evaluation uses the whole test set.
+# pipeline of the ResNet32 teacher (`teacher_train_pipeline`). IF50: cifar10_lt_if50.py.
+# The long-tail rule applies to the training split; evaluation uses the whole test set.
 dataset_type = 'CIFAR10LT'
 data_root = 'data/cifar10'  # holds cifar-10-batches-py/
 num_classes = 10
