@@ -13,6 +13,14 @@ from mmpretrain.datasets import BaseDataset
 IMB_TYPES = ('exp', 'step')
 
 
+def check_profile(imb_type: str, imb_factor: float) -> None:
+    """Raise a ValueError naming the bad value unless ``imb_type`` / ``imb_factor`` are valid."""
+    if imb_type not in IMB_TYPES:
+        raise ValueError(f'imb_type must be one of {IMB_TYPES}, got {imb_type!r}')
+    if not 0 < imb_factor <= 1:
+        raise ValueError(f'imb_factor must be in (0, 1], got {imb_factor}')
+
+
 def long_tail_class_counts(n_max: float, num_classes: int, imb_type: str,
                            imb_factor: float) -> List[int]:
     """Images kept per class (label order) by the CIFAR-LT profile.
@@ -29,10 +37,7 @@ def long_tail_class_counts(n_max: float, num_classes: int, imb_type: str,
     Returns:
         list[int]: C per-class targets.
     """
-    if imb_type not in IMB_TYPES:
-        raise ValueError(f'imb_type must be one of {IMB_TYPES}, got {imb_type!r}')
-    if not 0 < imb_factor <= 1:
-        raise ValueError(f'imb_factor must be in (0, 1], got {imb_factor}')
+    check_profile(imb_type, imb_factor)
     if num_classes < 2:
         raise ValueError(f'A long-tailed profile needs at least 2 classes, got {num_classes}')
     if imb_type == 'exp':
@@ -109,8 +114,7 @@ class LongTailDataset(BaseDataset):
                  seed: int = 0,
                  long_tail: bool = True,
                  **kwargs):
-        # Bad settings fail here, before any file is read.
-        long_tail_class_counts(1, 2, imb_type, float(imb_factor))
+        check_profile(imb_type, float(imb_factor))  # before any file is read
         self.imb_type = imb_type
         self.imb_factor = float(imb_factor)
         self.seed = int(seed)
