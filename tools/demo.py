@@ -21,7 +21,6 @@ The data are the official IDX files of the Debian package
 demo installs the package (as root, with apt-get) or says how to get it.
 """
 import argparse
-import json
 import os
 import os.path as osp
 import shutil
@@ -37,8 +36,8 @@ from deitlt_mm.engine.optimizers.mixed_precision import (  # noqa: E402
     cpu_bf16_instructions,
     cpu_bf16_matmul_speedup,
 )
+from deitlt_mm.evaluation import format_comparison_table, load_long_tail_results  # noqa: E402
 from deitlt_mm.evaluation.plot import plot_per_class_accuracy  # noqa: E402
-from deitlt_mm.evaluation.report import format_comparison_table  # noqa: E402
 from deitlt_mm.fileio import dump_json_atomic  # noqa: E402
 
 DEBIAN_PACKAGE = 'dataset-fashion-mnist'
@@ -138,15 +137,16 @@ def last_checkpoint(work_dir):
         return f.read().strip()
 
 
-def degenerate_teacher_warnings(metrics):
-    """One line per student whose test run flagged its teacher (``teacher/degenerate``)."""
+def degenerate_teacher_warnings(results):
+    """One line per student whose test run flagged its teacher (its ``teacher_check``)."""
     warnings = []
-    for label, figures in metrics.items():
-        if figures.get('long_tail/teacher/degenerate'):
+    for label, result in results.items():
+        check = result.teacher_check
+        if check and check['degenerate']:
             warnings.append(
                 f'the teacher of {label} looks degenerate: its most predicted class takes '
-                f"{figures['long_tail/teacher/top_class_share']:.1f} % of the test "
-                f"predictions, top-1 {figures['long_tail/teacher/top1']:.2f} % (limits: "
+                f"{check['top_class_share']:.1f} % of the test predictions, top-1 "
+                f"{result.predictions['teacher'].top1:.2f} % (limits: "
                 'deitlt_mm/evaluation/teacher_check.py; details in the WARNING of the '
                 'test log). The student distilled from it.')
     return warnings
@@ -162,7 +162,7 @@ def main(argv=None):
 
     banner(f'training precision: {args.precision} ({args.precision_reason})')
     start = time.time()
-    metrics, wall_s, teacher_checkpoint = {}, {}, None
+    results, wall_s, teacher_checkpoint = {}, {}, None
     for number, (stage, config, label) in enumerate(STAGES, 1):
         stage_dir = osp.join(work_dir, stage)
         options = list(data_options)
@@ -181,21 +181,22 @@ def main(argv=None):
         results_file = osp.join(stage_dir, 'results.json')
         run_tool(['tools/test.py', config, checkpoint, '--work-dir', stage_dir,
                   '--out', results_file, '--cfg-options', *options], args.threads)
-        with open(results_file, encoding='utf-8') as f:
-            metrics[label] = json.load(f)['metrics']
-        plot_per_class_accuracy(metrics[label], osp.join(stage_dir, 'per_class.png'),
+        # One LongTailAccuracy per demo config (prefix long_tail).
+        results[label], = load_long_tail_results(results_file).values()
+        plot_per_class_accuracy(results[label], osp.join(stage_dir, 'per_class.png'),
                                 title=f'{label}, Fashion-MNIST-LT (IF100) test')
         wall_s[stage] = round(time.time() - stage_start, 1)
 
     # The DeiT-LT block has a TEACHER row: the student's teacher, scored by the student's
     # test run (the same checkpoint as the first row, seen through the student's pipeline).
     table = format_comparison_table({
-        label: metrics[label] for label in ('teacher ResNet32', 'DeiT no distill', 'DeiT-LT')})
-    warnings = degenerate_teacher_warnings(metrics)
+        label: results[label] for label in ('teacher ResNet32', 'DeiT no distill', 'DeiT-LT')})
+    warnings = degenerate_teacher_warnings(results)
     total_s = round(time.time() - start, 1)
     dump_json_atomic(dict(table=table, warnings=warnings, wall_s=dict(wall_s, total=total_s),
                           precision=args.precision, precision_reason=args.precision_reason,
-                          metrics=metrics), osp.join(work_dir, 'summary.json'))
+                          long_tail={label: r.to_dict() for label, r in results.items()}),
+                     osp.join(work_dir, 'summary.json'))
     banner('Fashion-MNIST-LT (IF100), balanced test set, top-1 %')
     print(table)
     for warning in warnings:

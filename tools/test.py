@@ -1,7 +1,10 @@
 """Evaluate a checkpoint: ``python tools/test.py CONFIG CHECKPOINT [--out results.json]``.
 
 Prints the metrics (overall / head / mid / tail top-1 for each prediction the
-model makes) and, with ``--out``, writes every figure as JSON (atomically).
+model makes) and, with ``--out``, writes them as JSON (atomically): ``metrics``, the
+evaluator's flat scalars, and ``long_tail``, the structured results of every
+``LongTailAccuracy`` by its prefix (``LongTailResults.to_dict()``: per-prediction
+figures and per-class accuracies, class groups, training counts).
 """
 import argparse
 import os
@@ -18,7 +21,8 @@ from deitlt_mm.compat import finish_distributed, init_distributed  # noqa: E402,
 from deitlt_mm.datasets.class_map_file import check_teacher_class_map  # noqa: E402
 from deitlt_mm.config_checks import check_cfg_options, load_config  # noqa: E402
 from deitlt_mm.errors import CheckpointNotFoundError, exit_on_run_error  # noqa: E402
-from deitlt_mm.evaluation.results import format_metrics, to_jsonable  # noqa: E402
+from deitlt_mm.evaluation import LongTailAccuracy, format_metrics  # noqa: E402
+from deitlt_mm.evaluation.results import to_jsonable  # noqa: E402
 from deitlt_mm.fileio import check_writable, dump_json_atomic  # noqa: E402
 from deitlt_mm.models.utils import load_model_checkpoint  # noqa: E402
 
@@ -64,20 +68,31 @@ def main(argv=None):
 
     init_distributed(args.launcher)
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
-    load_model_checkpoint(runner.model, args.checkpoint)
+    checkpoint = load_model_checkpoint(runner.model, args.checkpoint)
+    # As mmengine's Runner.load_checkpoint: hooks read the checkpoint's meta (the
+    # training class counts of TrainClassCountsHook).
+    runner.call_hook('after_load_checkpoint', checkpoint=checkpoint)
     metrics = runner.test()
     if is_main_process():
-        report(metrics, args)
+        report(metrics, long_tail_results(runner), args)
     # Only after success: on an error a barrier would wait for ranks still testing.
     finish_distributed()
 
 
-def report(metrics: dict, args) -> None:
-    print(format_metrics(metrics))
+def long_tail_results(runner) -> dict:
+    """``{prefix: LongTailResults}`` of the test evaluator's ``LongTailAccuracy`` metrics."""
+    return {metric.prefix: metric.long_tail_results for metric in runner.test_evaluator.metrics
+            if isinstance(metric, LongTailAccuracy)}
+
+
+def report(metrics: dict, long_tail: dict, args) -> None:
+    print(format_metrics(metrics, long_tail))
     if args.out:
         dump_json_atomic(
             dict(config=args.config, checkpoint=args.checkpoint,
-                 metrics=to_jsonable(metrics)), args.out)
+                 metrics=to_jsonable(metrics),
+                 long_tail={prefix: results.to_dict() for prefix, results in long_tail.items()}),
+            args.out)
         print(f'metrics written to {args.out}')
 
 

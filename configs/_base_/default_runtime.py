@@ -1,4 +1,10 @@
-# Runtime defaults shared by every deitlt_mm config (mmpretrain's layout).
+# Runtime defaults shared by every deitlt_mm config: mmpretrain's
+# (mmpretrain::_base_/default_runtime.py, stated here; tests/configs/test_runtime_config.py
+# checks every value against it), in deitlt_mm's scope, keeping the last 3 checkpoints,
+# seed 0, a CPU-capable DDP wrapper and the training-counts hook.
+# Not inherited with `_base_ = ['mmpretrain::...']`: mmengine 0.10.7 finds installed
+# packages' configs through pkg_resources, which setuptools >= 81 no longer has, and a
+# config is parsed before its custom_imports could fix that.
 default_scope = 'deitlt_mm'
 # deitlt_mm's registries (children of mmpretrain's): our names first, then mmpretrain's.
 # Registers deitlt_mm's components also when a config is run by mmpretrain's own tools.
@@ -17,6 +23,8 @@ default_hooks = dict(
     num_classes_check=dict(type='NumClassesCheckHook'),
     non_finite_check=dict(type='NonFiniteCheckHook'),
     visualization=dict(type='VisualizationHook', enable=False),
+    # Training class counts -> checkpoints -> LongTailAccuracy (shot split, per-class counts).
+    train_class_counts=dict(type='TrainClassCountsHook'),
 )
 
 env_cfg = dict(

@@ -1,7 +1,6 @@
-# DeiT-LT on CIFAR-10-LT, imbalance factor 100 (paper, average of CLS and DIST:
-# 87.5 overall / 94.5 head / 84.1 mid / 85.0 tail).
-# Reference batch: 128 per GPU x 2 GPUs x 4 accumulation steps = 1024 images, so
-# auto_scale_lr gives lr 5e-4 x 1024 / 512 = 1e-3 on 2 GPUs:
+# DeiT-LT on CIFAR-10-LT, imbalance factor 100; the paper's numbers are in
+# ./metafile.yml. Reference batch: 128 per GPU x 2 GPUs x 4 accumulation steps = 1024
+# images, so auto_scale_lr gives lr 5e-4 x 1024 / 512 = 1e-3 on 2 GPUs:
 #   DEITLT_TEACHER_CKPT=TEACHER.pth bash tools/dist_train.sh \
 #       configs/deitlt/deitlt_b_cifar10_if100.py 2
 # The teacher file is a ResNet32 trained on the same LT set (the paper's PaCo + SAM
@@ -21,7 +20,6 @@ model = dict(
     head=dict(num_classes=10),
     teacher=dict(head=dict(num_classes=10)),
     teacher_checkpoint='{{$DEITLT_TEACHER_CKPT:checkpoints/teachers/resnet32_cifar10_if100.pth}}',  # noqa: E501
-    data_preprocessor={{_base_.data_preprocessor}},
 )
 
 # Class-balanced distillation weights (DRW) and no Mixup/CutMix from epoch 1100 on.

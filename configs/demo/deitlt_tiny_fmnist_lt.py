@@ -23,7 +23,6 @@ model = dict(
     head=dict(num_classes=10, in_channels=64),
     teacher=dict(head=dict(num_classes=10)),
     teacher_checkpoint='{{$DEITLT_TEACHER_CKPT:work_dirs/demo/teacher/epoch_2.pth}}',
-    data_preprocessor={{_base_.data_preprocessor}},
 )
 
 train_dataloader = dict(batch_size=128)
@@ -38,8 +37,9 @@ auto_scale_lr = dict(enable=False)
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.01, by_epoch=True, begin=0, end=warmup_epochs,
          convert_to_iter_based=True),
+    # Ends at train_cfg.max_epochs (mmengine's Runner), T_max = end - begin.
     dict(type='CosineAnnealingLR', eta_min=1e-5, by_epoch=True, begin=warmup_epochs,
-         end=max_epochs, T_max=max_epochs - warmup_epochs, convert_to_iter_based=True),
+         convert_to_iter_based=True),
 ]
 train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs)
 

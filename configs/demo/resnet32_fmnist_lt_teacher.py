@@ -10,10 +10,7 @@ _base_ = [
 
 max_epochs = 2
 
-model = dict(
-    head=dict(num_classes=10),
-    data_preprocessor={{_base_.data_preprocessor}},
-)
+model = dict(head=dict(num_classes=10))
 
 train_dataloader = dict(batch_size=128)
 
@@ -26,8 +23,9 @@ optim_wrapper = dict(
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.1, by_epoch=True, begin=0, end=1,
          convert_to_iter_based=True),
-    dict(type='CosineAnnealingLR', eta_min=0.0, by_epoch=True, begin=1, end=max_epochs,
-         T_max=max_epochs - 1, convert_to_iter_based=True),
+    # Ends at train_cfg.max_epochs (mmengine's Runner), T_max = end - begin.
+    dict(type='CosineAnnealingLR', eta_min=0.0, by_epoch=True, begin=1,
+         convert_to_iter_based=True),
 ]
 custom_hooks = [dict(type='DRWHook', drw=max_epochs - 1, no_mixup_drw=False)]
 

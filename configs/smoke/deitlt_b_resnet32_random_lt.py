@@ -19,7 +19,6 @@ model = dict(
     head=dict(num_classes=num_classes),
     teacher=dict(head=dict(num_classes=num_classes)),
     teacher_checkpoint=None,
-    data_preprocessor={{_base_.data_preprocessor}},
 )
 
 train_dataloader = dict(

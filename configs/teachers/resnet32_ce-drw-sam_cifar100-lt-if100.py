@@ -6,5 +6,5 @@ _base_ = [
     '../_base_/default_runtime.py',
 ]
 
-model = dict(head=dict(num_classes=100), data_preprocessor=dict(num_classes=100))
+model = dict(head=dict(num_classes=100))
 optim_wrapper = dict(rho=0.8)

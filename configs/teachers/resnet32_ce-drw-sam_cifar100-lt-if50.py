@@ -1,6 +1,10 @@
 # ResNet32 teacher, CE-DRW + SAM (rho 0.8) on CIFAR-100-LT IF50.
-_base_ = ['./resnet32_ce-drw-sam_cifar100-lt-if100.py']
+_base_ = [
+    '../_base_/models/resnet32_cifar_ce_drw.py',
+    '../_base_/datasets/cifar100_lt_if50_teacher.py',
+    '../_base_/schedules/teacher_cifar_sam_200e.py',
+    '../_base_/default_runtime.py',
+]
 
-train_dataloader = dict(dataset=dict(imb_factor=0.02))
-val_dataloader = dict(dataset=dict(imb_factor=0.02))
-test_dataloader = val_dataloader
+model = dict(head=dict(num_classes=100))
+optim_wrapper = dict(rho=0.8)

@@ -8,5 +8,5 @@ _base_ = [
     '../_base_/default_runtime.py',
 ]
 
-model = dict(head=dict(num_classes=1000), data_preprocessor=dict(num_classes=1000))
+model = dict(head=dict(num_classes=1000))
 optim_wrapper = dict(optimizer=dict(lr=0.2))

@@ -8,5 +8,5 @@ _base_ = [
     '../_base_/default_runtime.py',
 ]
 
-model = dict(head=dict(num_classes=8142), data_preprocessor=dict(num_classes=8142))
+model = dict(head=dict(num_classes=8142))
 optim_wrapper = dict(optimizer=dict(lr=0.1))

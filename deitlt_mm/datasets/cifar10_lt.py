@@ -1,7 +1,7 @@
 """CIFAR-10-LT: the long-tailed CIFAR-10 training set of the LDAM / DeiT-LT papers."""
 import os.path as osp
 import pickle
-from typing import List, Tuple
+from typing import Callable, List, Tuple
 
 import mmengine.dist as dist
 import numpy as np
@@ -9,19 +9,19 @@ from mmpretrain.datasets import CIFAR10
 from mmpretrain.datasets.utils import download_and_extract_archive
 
 from ..registry import DATASETS
-from .long_tail import long_tail_subset
+from .long_tail import LongTailDataset
 
 
 @DATASETS.register_module()
-class CIFAR10LT(CIFAR10):
+class CIFAR10LT(LongTailDataset, CIFAR10):
     """Long-tailed CIFAR-10 read from the python pickles (``cifar-10-batches-py/``).
 
     The training split keeps exactly the images the reference keeps (see
-    :func:`~deitlt_mm.datasets.long_tail.long_tail_subset`): class ``i`` keeps
+    :class:`~deitlt_mm.datasets.long_tail.LongTailDataset`): class ``i`` keeps
     ``int(n_max * imb_factor ** (i / (C - 1)))`` images (``exp``) chosen by a
     seed-0 shuffle per class in label order. Class 0 is already the most frequent
     one, so labels keep their CIFAR meaning. The test split is the full balanced
-    test set.
+    test set (the long-tail arguments do not apply to it).
 
     Unlike mmpretrain's ``CIFAR10`` nothing is downloaded unless ``download=True``,
     and files are checked for presence only (no md5), so re-packed or synthetic
@@ -36,9 +36,6 @@ class CIFAR10LT(CIFAR10):
         download (bool): fetch the archive from the official URL when files are missing.
 
     Each item before the pipeline is ``dict(img=HxWx3 uint8 RGB, gt_label=int)``.
-    Attributes: ``class_counts`` (int64 ``[C]``, images per class of this split);
-    ``metainfo['train_class_counts']`` (list of int) holds the long-tailed training counts on
-    both splits (the shot-based metric split needs them at test time).
     """
 
     def __init__(self,
@@ -49,10 +46,9 @@ class CIFAR10LT(CIFAR10):
                  seed: int = 0,
                  download: bool = False,
                  **kwargs):
-        self.imb_type = imb_type
-        self.imb_factor = float(imb_factor)
-        self.seed = int(seed)
-        super().__init__(data_root=data_root, split=split, download=download, **kwargs)
+        super().__init__(imb_type=imb_type, imb_factor=imb_factor, seed=seed,
+                         long_tail=split == 'train', data_root=data_root, split=split,
+                         download=download, **kwargs)
 
     def _expected_files(self) -> List[str]:
         folder = osp.join(self.data_prefix['root'], self.base_folder)
@@ -92,25 +88,8 @@ class CIFAR10LT(CIFAR10):
         images = np.vstack(images).reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)
         return images, np.asarray(labels, dtype=np.int64)
 
-    def load_data_list(self) -> List[dict]:
+    def load_balanced(self) -> Tuple[np.ndarray, Callable[[int], dict]]:
         self._ensure_files()
-        num_classes = len(self.CLASSES)
-        train_images, train_labels = self._read_batches([name for name, _ in self.train_list])
-        train_keep = long_tail_subset(
-            train_labels, num_classes, self.imb_type, self.imb_factor, self.seed)
-        self._metainfo['train_class_counts'] = np.bincount(
-            train_labels[train_keep], minlength=num_classes).tolist()
-
-        if self.split == 'train':
-            images, labels, keep = train_images, train_labels, train_keep
-        else:
-            images, labels = self._read_batches([name for name, _ in self.test_list])
-            keep = np.arange(len(labels))
-        self.class_counts = np.bincount(labels[keep], minlength=num_classes).astype(np.int64)
-        return [dict(img=images[i], gt_label=int(labels[i])) for i in keep]
-
-    def extra_repr(self) -> List[str]:
-        body = super().extra_repr()
-        body.append(f'Long tail: \t{self.imb_type}, imb_factor={self.imb_factor}, '
-                    f'seed={self.seed}')
-        return body
+        files = self.train_list if self.split == 'train' else self.test_list
+        images, labels = self._read_batches([name for name, _ in files])
+        return labels, lambda index: dict(img=images[index])

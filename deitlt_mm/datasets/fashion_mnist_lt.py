@@ -1,14 +1,13 @@
 """Fashion-MNIST-LT read offline from the official IDX files."""
 import gzip
 import os.path as osp
-from typing import List, Tuple
+from typing import Callable, Tuple
 
 import numpy as np
-from mmpretrain.datasets import BaseDataset
 from mmpretrain.datasets.categories import FASHIONMNIST_CATEGORITES
 
 from ..registry import DATASETS
-from .long_tail import long_tail_subset
+from .long_tail import LongTailDataset
 
 _IDX_UINT8 = 0x08
 
@@ -36,15 +35,15 @@ def read_idx(path: str) -> np.ndarray:
 
 
 @DATASETS.register_module()
-class FashionMNISTLT(BaseDataset):
+class FashionMNISTLT(LongTailDataset):
     """Fashion-MNIST with a long-tailed training split, no network needed.
 
     Reads ``{train,t10k}-{images-idx3,labels-idx1}-ubyte`` (``.gz`` or not) from
     ``data_root`` (Debian: ``apt-get install dataset-fashion-mnist`` puts the
     ``.gz`` files in ``/usr/share/datasets/fashion-mnist``). The training split is
     subsampled with the CIFAR-LT rule (exp, IF100 by default, seed 0); the test
-    split is the full balanced 10,000 images. Class 0 (T-shirt/top) is the most
-    frequent class.
+    split is the full balanced 10,000 images (the long-tail arguments do not apply to
+    it). Class 0 (T-shirt/top) is the most frequent class.
 
     Args:
         data_root (str): folder of the IDX files.
@@ -54,9 +53,7 @@ class FashionMNISTLT(BaseDataset):
         seed (int): seed of the per-class shuffle.
 
     Items before the pipeline are ``dict(img=28x28 uint8 grey, gt_label=int)``;
-    add ``GrayToRGB`` to the pipeline for 3-channel models. Attributes:
-    ``class_counts`` (int64 ``[10]`` of this split);
-    ``metainfo['train_class_counts']`` on both splits.
+    add ``GrayToRGB`` to the pipeline for 3-channel models.
     """
 
     METAINFO = {'classes': FASHIONMNIST_CATEGORITES}
@@ -74,10 +71,9 @@ class FashionMNISTLT(BaseDataset):
             raise ValueError(f'FashionMNISTLT: split must be one of {tuple(self.files)}, '
                              f'got {split!r}')
         self.split = split
-        self.imb_type = imb_type
-        self.imb_factor = float(imb_factor)
-        self.seed = int(seed)
-        super().__init__(ann_file='', data_root=data_root, **kwargs)
+        super().__init__(imb_type=imb_type, imb_factor=imb_factor, seed=seed,
+                         long_tail=split == 'train', ann_file='', data_root=data_root,
+                         **kwargs)
 
     def _find(self, stem: str) -> str:
         for name in (stem + '.gz', stem):
@@ -98,17 +94,6 @@ class FashionMNISTLT(BaseDataset):
                              f'labels, got {images.shape} and {labels.shape}.')
         return images, labels
 
-    def load_data_list(self) -> List[dict]:
-        num_classes = len(self.metainfo['classes'])
-        train_images, train_labels = self._read_split('train')
-        train_keep = long_tail_subset(
-            train_labels, num_classes, self.imb_type, self.imb_factor, self.seed)
-        self._metainfo['train_class_counts'] = np.bincount(
-            train_labels[train_keep], minlength=num_classes).tolist()
-        if self.split == 'train':
-            images, labels, keep = train_images, train_labels, train_keep
-        else:
-            images, labels = self._read_split('test')
-            keep = np.arange(len(labels))
-        self.class_counts = np.bincount(labels[keep], minlength=num_classes).astype(np.int64)
-        return [dict(img=images[i], gt_label=int(labels[i])) for i in keep]
+    def load_balanced(self) -> Tuple[np.ndarray, Callable[[int], dict]]:
+        images, labels = self._read_split(self.split)
+        return labels, lambda index: dict(img=images[index])

@@ -65,11 +65,9 @@ class ListFileLTDataset(BaseDataset):
             ``class_{original label}``.
 
     Each item before the pipeline is ``dict(img_path=str, gt_label=int)`` (load it
-    with ``LoadImageWithCheck``). Attributes: ``class_counts`` (int64 ``[C]``,
-    images per new class in this split), ``class_map`` (original -> new),
-    ``train_counts_original`` (training counts by original label);
-    ``metainfo['classes']`` in new order and ``metainfo['train_class_counts']``
-    (training counts in new order, also for the evaluation splits).
+    with ``LoadImageWithCheck``). Attributes: ``class_map`` (original -> new),
+    ``train_counts_original`` (training counts by original label, the basis of the
+    map); ``metainfo['classes']`` in new order.
     """
 
     def __init__(self,
@@ -130,7 +128,6 @@ class ListFileLTDataset(BaseDataset):
             raise ValueError(f'class_names has {len(names)} names, the map has {num_classes} '
                              'classes.')
         self._metainfo['classes'] = tuple(names[i] for i in order)
-        self._metainfo['train_class_counts'] = self.train_counts_original[order].tolist()
 
         data_list = []
         for rel_path, label, line_no in read_list_file(self.ann_file):
@@ -143,8 +140,6 @@ class ListFileLTDataset(BaseDataset):
                 raise FileNotFoundError(
                     f'{self.ann_file}, line {line_no}: image {img_path} does not exist.')
             data_list.append(dict(img_path=img_path, gt_label=self.class_map[label]))
-        self.class_counts = np.bincount([d['gt_label'] for d in data_list],
-                                        minlength=num_classes).astype(np.int64)
         return data_list
 
     def save_class_map(self, path: str) -> None:

@@ -1,14 +1,24 @@
-"""The long-tail subsampling rule of CIFAR-LT, shared by every LT subset we build.
+"""The long-tail subsampling rule of CIFAR-LT and the one dataset base that applies it.
 
-One implementation serves :class:`CIFAR10LT`, :class:`CIFAR100LT`,
-:class:`FashionMNISTLT` and the generic :class:`LongTailSubset` wrapper, so all of
-them keep exactly the images the reference procedure keeps.
+:class:`LongTailDataset` is the only place the rule is applied; :class:`CIFAR10LT`,
+:class:`CIFAR100LT`, :class:`FashionMNISTLT` and the generic :class:`LongTailSubset`
+wrapper only say where their balanced images come from, so all of them keep exactly
+the images the reference procedure keeps.
 """
-from typing import List, Sequence
+from typing import Callable, List, Sequence, Tuple
 
 import numpy as np
+from mmpretrain.datasets import BaseDataset
 
 IMB_TYPES = ('exp', 'step')
+
+
+def check_profile(imb_type: str, imb_factor: float) -> None:
+    """Raise a ValueError naming the bad value unless ``imb_type`` / ``imb_factor`` are valid."""
+    if imb_type not in IMB_TYPES:
+        raise ValueError(f'imb_type must be one of {IMB_TYPES}, got {imb_type!r}')
+    if not 0 < imb_factor <= 1:
+        raise ValueError(f'imb_factor must be in (0, 1], got {imb_factor}')
 
 
 def long_tail_class_counts(n_max: float, num_classes: int, imb_type: str,
@@ -27,10 +37,7 @@ def long_tail_class_counts(n_max: float, num_classes: int, imb_type: str,
     Returns:
         list[int]: C per-class targets.
     """
-    if imb_type not in IMB_TYPES:
-        raise ValueError(f'imb_type must be one of {IMB_TYPES}, got {imb_type!r}')
-    if not 0 < imb_factor <= 1:
-        raise ValueError(f'imb_factor must be in (0, 1], got {imb_factor}')
+    check_profile(imb_type, imb_factor)
     if num_classes < 2:
         raise ValueError(f'A long-tailed profile needs at least 2 classes, got {num_classes}')
     if imb_type == 'exp':
@@ -79,3 +86,62 @@ def long_tail_subset(labels: Sequence[int], num_classes: int, imb_type: str,
     n_max = np.bincount(labels, minlength=num_classes).max() if labels.size else 0
     counts = long_tail_class_counts(int(n_max), num_classes, imb_type, imb_factor)
     return select_long_tail_indices(labels, counts, seed)
+
+
+class LongTailDataset(BaseDataset):
+    """Base of the datasets made long-tailed by the CIFAR-LT rule (not registered).
+
+    A subclass implements :meth:`load_balanced`, which returns the labels of its
+    balanced source and a function giving the data info of a source index. With
+    ``long_tail=True`` (a training split) :meth:`load_data_list` keeps the images
+    :func:`long_tail_subset` selects, in its order; otherwise (an evaluation split)
+    it keeps every image. Either way each data info gets its ``gt_label``.
+
+    Class counts are not stored: :func:`~deitlt_mm.datasets.utils.get_class_counts`
+    counts the labels of the training set wherever counts are needed.
+
+    Args:
+        imb_type (str): ``'exp'`` or ``'step'``.
+        imb_factor (float): tail / head ratio (0.01 = IF100, 0.02 = IF50).
+        seed (int): seed of the per-class shuffle (0 in the reference).
+        long_tail (bool): apply the rule (training split) or keep every image.
+        **kwargs: the base dataset's arguments (``data_root``, ``pipeline``, ...).
+    """
+
+    def __init__(self,
+                 imb_type: str = 'exp',
+                 imb_factor: float = 0.01,
+                 seed: int = 0,
+                 long_tail: bool = True,
+                 **kwargs):
+        check_profile(imb_type, float(imb_factor))  # before any file is read
+        self.imb_type = imb_type
+        self.imb_factor = float(imb_factor)
+        self.seed = int(seed)
+        self.long_tail = long_tail
+        super().__init__(**kwargs)
+
+    def load_balanced(self) -> Tuple[np.ndarray, Callable[[int], dict]]:
+        """``(labels [N] int64, data_info)`` of the balanced source split, where
+        ``data_info(i)`` is the data info of source item ``i`` without ``gt_label``."""
+        raise NotImplementedError
+
+    def load_data_list(self) -> List[dict]:
+        labels, data_info = self.load_balanced()
+        if self.long_tail:
+            indices = long_tail_subset(labels, len(self.metainfo['classes']), self.imb_type,
+                                       self.imb_factor, self.seed)
+        else:
+            indices = np.arange(len(labels), dtype=np.int64)
+        #: Indices into the balanced source of the kept items, in data-list order.
+        self.source_indices = indices
+        return [dict(data_info(int(i)), gt_label=int(labels[i])) for i in indices]
+
+    def extra_repr(self) -> List[str]:
+        body = super().extra_repr()
+        if self.long_tail:
+            body.append(f'Long tail: \t{self.imb_type}, imb_factor={self.imb_factor}, '
+                        f'seed={self.seed}')
+        else:
+            body.append('Long tail: \tnone (every image of the split)')
+        return body

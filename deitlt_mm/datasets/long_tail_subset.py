@@ -1,11 +1,11 @@
 """Make any classification dataset long-tailed with the CIFAR-LT rule."""
-from typing import Optional, Sequence, Union
+from typing import Callable, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 from mmpretrain.datasets import BaseDataset
 
 from ..registry import DATASETS
-from .long_tail import long_tail_subset
+from .long_tail import LongTailDataset
 
 
 def _labels_of(dataset) -> np.ndarray:
@@ -15,10 +15,10 @@ def _labels_of(dataset) -> np.ndarray:
 
 
 @DATASETS.register_module()
-class LongTailSubset(BaseDataset):
+class LongTailSubset(LongTailDataset):
     """Long-tailed subset of a balanced classification dataset.
 
-    The same rule as CIFAR-LT (:func:`~deitlt_mm.datasets.long_tail.long_tail_subset`):
+    The same rule as CIFAR-LT (:class:`~deitlt_mm.datasets.long_tail.LongTailDataset`):
     ``n_max`` = images of the largest class, class ``i`` keeps the ``exp`` / ``step``
     profile's count, chosen by a seed-``seed`` shuffle per class in label order.
     The wrapped dataset only provides data infos (``get_data_info``); the
@@ -28,9 +28,10 @@ class LongTailSubset(BaseDataset):
     count (stable order: ties keep label order, so an already monotone profile is
     unchanged), labels are remapped and ``metainfo['classes']`` re-ordered.
 
-    For the evaluation split pass ``train_dataset``: the rule then runs on that
-    (training) dataset to get the counts and class order, and ``dataset`` is kept
-    whole (balanced), with the same label remap.
+    An evaluation split needs this wrapper only for that re-indexing: pass
+    ``train_dataset`` (with ``reorder_by_frequency=True``) and ``dataset`` is kept
+    whole, its labels mapped to the class order of the long-tailed training set.
+    Without re-indexing, evaluate the balanced dataset itself.
 
     Args:
         dataset (dict | BaseDataset): the balanced dataset to subsample (or to keep
@@ -40,15 +41,14 @@ class LongTailSubset(BaseDataset):
         imb_factor (float): tail / head ratio (0.01 = IF100).
         seed (int): seed of the per-class shuffle.
         reorder_by_frequency (bool): re-index classes by training frequency.
-        train_dataset (dict | BaseDataset, optional): training set whose LT subset
-            defines counts and class order, for evaluation splits.
+        train_dataset (dict | BaseDataset, optional): the balanced training set whose
+            long-tailed subset defines the class order of an evaluation split.
         pipeline (Sequence[dict]): transforms applied to the inner data infos.
 
     Items before the pipeline are the inner dataset's data infos with ``gt_label``
-    remapped. Attributes: ``class_counts`` (int64 ``[C]`` of this split),
-    ``indices`` (kept indices of the inner dataset), ``class_order``
-    (``class_order[new] = original``); ``metainfo['classes']`` and
-    ``metainfo['train_class_counts']`` in the new order.
+    remapped. Attributes: ``source_indices`` (kept indices of the inner dataset),
+    ``class_order`` (``class_order[new] = original``); ``metainfo['classes']`` in the
+    new order.
     """
 
     def __init__(self,
@@ -61,48 +61,45 @@ class LongTailSubset(BaseDataset):
                  pipeline: Sequence = (),
                  test_mode: bool = False,
                  **kwargs):
+        if train_dataset is not None and not reorder_by_frequency:
+            raise ValueError('LongTailSubset: train_dataset only sets the class order of an '
+                             'evaluation split and needs reorder_by_frequency=True; without '
+                             're-indexing, evaluate the balanced dataset itself.')
         self.dataset = DATASETS.build(dataset) if isinstance(dataset, dict) else dataset
-        self.train_dataset = DATASETS.build(train_dataset) \
-            if isinstance(train_dataset, dict) else train_dataset
-        self.imb_type = imb_type
-        self.imb_factor = float(imb_factor)
-        self.seed = int(seed)
+        self.train_dataset = train_dataset
         self.reorder_by_frequency = reorder_by_frequency
-        super().__init__(ann_file='', pipeline=pipeline, test_mode=test_mode, **kwargs)
+        super().__init__(imb_type=imb_type, imb_factor=imb_factor, seed=seed,
+                         long_tail=train_dataset is None, ann_file='', pipeline=pipeline,
+                         test_mode=test_mode, **kwargs)
 
-    def load_data_list(self):
+    def load_balanced(self) -> Tuple[np.ndarray, Callable[[int], dict]]:
         classes = self.dataset.metainfo.get('classes')
         if not classes:
             raise ValueError(f'LongTailSubset: the wrapped {type(self.dataset).__name__} has '
                              "no metainfo['classes']; the class count is needed.")
-        num_classes = len(classes)
-        source = self.train_dataset if self.train_dataset is not None else self.dataset
-        source_labels = _labels_of(source)
-        source_keep = long_tail_subset(
-            source_labels, num_classes, self.imb_type, self.imb_factor, self.seed)
-        train_counts = np.bincount(source_labels[source_keep], minlength=num_classes)
-
-        if self.reorder_by_frequency:
-            self.class_order = np.argsort(-train_counts, kind='stable').astype(np.int64)
-        else:
-            self.class_order = np.arange(num_classes, dtype=np.int64)
-        new_label = np.empty(num_classes, dtype=np.int64)
-        new_label[self.class_order] = np.arange(num_classes)
-
         self._metainfo.update(self.dataset.metainfo)
-        self._metainfo['classes'] = tuple(classes[i] for i in self.class_order)
-        self._metainfo['train_class_counts'] = train_counts[self.class_order].tolist()
+        return _labels_of(self.dataset), self.dataset.get_data_info
 
-        if self.train_dataset is None:
-            labels, self.indices = source_labels, source_keep
-        else:
-            labels = _labels_of(self.dataset)
-            self.indices = np.arange(len(labels), dtype=np.int64)
-        kept_labels = new_label[labels[self.indices]]
-        self.class_counts = np.bincount(kept_labels, minlength=num_classes).astype(np.int64)
-        data_list = []
-        for index, label in zip(self.indices, kept_labels):
-            info = self.dataset.get_data_info(int(index))
-            info['gt_label'] = int(label)
-            data_list.append(info)
+    def _training_class_order(self, labels: np.ndarray) -> np.ndarray:
+        """``order[new] = original``: classes by decreasing count of the training subset."""
+        if self.train_dataset is not None:
+            train = LongTailSubset(self.train_dataset, self.imb_type, self.imb_factor,
+                                   self.seed, reorder_by_frequency=True)
+            return train.class_order
+        counts = np.bincount(labels, minlength=len(self.metainfo['classes']))
+        return np.argsort(-counts, kind='stable').astype(np.int64)
+
+    def load_data_list(self) -> List[dict]:
+        data_list = super().load_data_list()
+        classes = self.metainfo['classes']
+        if not self.reorder_by_frequency:
+            self.class_order = np.arange(len(classes), dtype=np.int64)
+            return data_list
+        self.class_order = self._training_class_order(
+            np.asarray([info['gt_label'] for info in data_list], dtype=np.int64))
+        new_label = np.empty(len(classes), dtype=np.int64)
+        new_label[self.class_order] = np.arange(len(classes))
+        self._metainfo['classes'] = tuple(classes[i] for i in self.class_order)
+        for info in data_list:
+            info['gt_label'] = int(new_label[info['gt_label']])
         return data_list

@@ -37,7 +37,7 @@ class RandomImageDataset(BaseDataset):
         if not counts or min(counts) < 0:
             raise ValueError(
                 f'RandomImageDataset: class_counts must be non-negative ints, got {class_counts}')
-        self.class_counts = np.asarray(counts, dtype=np.int64)
+        self.num_per_class = np.asarray(counts, dtype=np.int64)
         self.img_size = int(img_size)
         self.seed = int(seed)
         if metainfo is None:
@@ -48,11 +48,11 @@ class RandomImageDataset(BaseDataset):
 
     def load_data_list(self):
         rng = np.random.default_rng(self.seed)
-        num_classes = len(self.class_counts)
+        num_classes = len(self.num_per_class)
         colours = rng.uniform(40, 215, size=(num_classes, 3))
         data_list = []
         size = self.img_size
-        for label, count in enumerate(self.class_counts):
+        for label, count in enumerate(self.num_per_class):
             for _ in range(count):
                 noise = rng.uniform(-40, 40, size=(size, size, 3))
                 img = np.clip(colours[label] + noise, 0, 255).astype(np.uint8)

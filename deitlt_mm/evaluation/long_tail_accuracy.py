@@ -8,48 +8,36 @@ from mmengine.evaluator import BaseMetric
 from mmengine.logging import print_log
 
 from ..registry import METRICS
+from .results import GROUPS, PLAIN, LongTailResults, PredictionAccuracy
 from .teacher_check import check_teacher
 
-# (report name, data-sample field). A DeiT-LT student carries the first three, and
-# its teacher's predictions when it has one; the averaged prediction comes first so
-# ``save_best='auto'`` picks ``avg/top1``.
-STUDENT_FIELDS = (('avg', 'pred_score'), ('cls', 'pred_score_cls'), ('dist', 'pred_score_dist'),
-                  ('teacher', 'pred_score_teacher'))
-GROUPS = ('head', 'mid', 'tail')
-
-
-def _key(name: str, figure: str) -> str:
-    """``name/figure`` for a student's predictions, ``figure`` for a plain classifier."""
-    return f'{name}/{figure}' if name else figure
+# (prediction name, data-sample field) of a student, in the order of the logged keys: the
+# average first, so ``save_best='auto'`` picks ``avg/top1``. A new prediction is one line.
+STUDENT_PREDICTIONS = (('avg', 'pred_score'), ('cls', 'pred_score_cls'),
+                       ('dist', 'pred_score_dist'), ('teacher', 'pred_score_teacher'))
 
 
 @METRICS.register_module()
 class LongTailAccuracy(BaseMetric):
     """Top-1 / top-5 and mean per-class accuracy of head, mid and tail classes.
 
-    Inputs (``process``): data samples with ``gt_label`` and either the three
-    student scores ``pred_score_cls``, ``pred_score_dist`` and ``pred_score``
-    (their average), plus ``pred_score_teacher`` when ``DistillClassifier`` has a
-    teacher, or, for a plain classifier, only ``pred_score``. Per sample
-    only the label and the top-k class indices of each score are kept, so
-    results are small and mmengine's ``collect_results`` gathers them across
-    ranks (and drops sampler padding via ``size``).
+    Inputs (``process``): data samples with ``gt_label`` and either the student
+    scores of ``STUDENT_PREDICTIONS`` (``pred_score_cls``, ``pred_score_dist`` and
+    ``pred_score``, their average) or, for a plain classifier, only ``pred_score``.
+    Per sample only the label and the top-k class indices of each score are kept, so
+    results are small and mmengine's ``collect_results`` gathers them across ranks
+    (and drops sampler padding via ``size``).
 
-    Outputs (``evaluate``), percentages 0-100, keys ``{prefix}/{name}/{figure}``
-    with name ``avg`` / ``cls`` / ``dist`` (and ``teacher``) for a student, and no
-    name level for a plain classifier (``long_tail/top1``, ``long_tail/head``, ...):
-
-    - ``top1``; ``top5`` when there are more than 5 classes;
-    - ``head``, ``mid``, ``tail``: mean over the group's classes (with test
-      images) of the per-class top-1 accuracy; NaN for an empty group;
-    - ``per_class``: list of per-class top-1 accuracies (None: no test image);
-    - once per report: ``class_groups`` (group name of every class) and, when
-      training counts are known, ``train_class_counts``.
-
-    The last two items are left out with ``per_class=False``. With a teacher, also
-    ``teacher/top_class_share`` (% of its predictions that go to its most predicted
-    class) and ``teacher/degenerate`` (1.0 when it looks collapsed or near chance,
-    see :mod:`.teacher_check`; a WARNING says why, once per metric instance).
+    ``compute_metrics`` builds a :class:`~deitlt_mm.evaluation.results.LongTailResults`
+    (every figure, per-class accuracies, class groups, training counts), keeps it as
+    :attr:`long_tail_results` (on the main process) and returns its flat scalars for
+    mmengine's logs, percentages 0-100, keys ``{prefix}/{name}/{figure}`` with name
+    ``avg`` / ``cls`` / ``dist`` for a student and no name level for a plain
+    classifier (``long_tail/top1``, ``long_tail/head``, ...): ``top1``; ``top5`` when
+    there are more than 5 classes; ``head``, ``mid``, ``tail`` (mean over the group's
+    classes with test images of the per-class top-1 accuracy; NaN for an empty
+    group). Tables, plots and ``tools/test.py --out`` use the structure, never the
+    keys.
 
     Groups: ``split='index'`` cuts class indices (classes are indexed by training
     frequency): ``cut_points=[a, b]`` gives head ``[0, a)``, mid ``[a, b)``, tail
@@ -57,9 +45,9 @@ class LongTailAccuracy(BaseMetric):
     ``many_shot_thr``, tail (few-shot) count < ``few_shot_thr``, mid otherwise.
 
     Training counts come from ``class_counts`` if given, else from
-    ``dataset_meta['train_class_counts']``, which every LT dataset of this package
-    puts in its metainfo on every split (the runner hands the evaluation
-    dataset's metainfo to the metric), so configs need no count lists.
+    :meth:`set_train_class_counts`, which ``TrainClassCountsHook`` calls before every
+    validation and test with the counts of the training set (a test run takes them
+    from the checkpoint), so configs need no count lists.
 
     Args:
         split (str): ``'index'`` or ``'shot'``.
@@ -67,10 +55,6 @@ class LongTailAccuracy(BaseMetric):
         many_shot_thr (int): many-shot threshold (count > thr), for ``'shot'``.
         few_shot_thr (int): few-shot threshold (count < thr), for ``'shot'``.
         class_counts (Sequence[int], optional): training images per class.
-        per_class (bool): include ``per_class``, ``class_groups`` and
-            ``train_class_counts`` in the output (for the JSON of ``tools/test.py``).
-            The dataset configs turn it off for validation during training, where
-            a list of 8142 accuracies would flood every log line.
         plot_path (str, optional): write a per-class accuracy PNG (all predictions
             against training count) here on every evaluation.
         collect_device (str): ``'cpu'`` or ``'gpu'`` for cross-rank collection.
@@ -86,7 +70,6 @@ class LongTailAccuracy(BaseMetric):
                  many_shot_thr: int = 100,
                  few_shot_thr: int = 20,
                  class_counts: Optional[Sequence[int]] = None,
-                 per_class: bool = True,
                  plot_path: Optional[str] = None,
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None,
@@ -105,30 +88,32 @@ class LongTailAccuracy(BaseMetric):
         self.few_shot_thr = few_shot_thr
         self.class_counts = None if class_counts is None else \
             np.asarray(class_counts, dtype=np.int64)
-        self.per_class = per_class
+        self.train_class_counts = self.class_counts
         self.plot_path = plot_path
+        self.long_tail_results: Optional[LongTailResults] = None
         self._teacher_warned = False
+
+    def set_train_class_counts(self, counts: Optional[Sequence[int]]) -> None:
+        """Training images per class (None: unknown); a ``class_counts`` argument wins."""
+        if self.class_counts is None:
+            self.train_class_counts = None if counts is None else \
+                np.asarray(counts, dtype=np.int64)
 
     def process(self, data_batch, data_samples: Sequence[dict]) -> None:
         for sample in data_samples:
             if 'pred_score' not in sample:
                 raise KeyError('LongTailAccuracy: data sample has no "pred_score"; got keys '
                                f'{sorted(sample)}')
-            fields = [(name, key) for name, key in STUDENT_FIELDS if key in sample]
-            if len(fields) == 1:  # plain classifier: no name level in the keys
-                fields = [('', 'pred_score')]
-            result = dict(gt_label=int(torch.as_tensor(sample['gt_label']).reshape(-1)[0]))
-            for name, key in fields:
+            predictions = [(name, key) for name, key in STUDENT_PREDICTIONS if key in sample]
+            if len(predictions) == 1:  # plain classifier: its own pred_score only
+                predictions = [(PLAIN, 'pred_score')]
+            result = dict(gt_label=int(torch.as_tensor(sample['gt_label']).reshape(-1)[0]),
+                          topk={})
+            for name, key in predictions:
                 score = torch.as_tensor(sample[key]).reshape(-1)
                 result['num_classes'] = score.numel()
-                result[name] = score.topk(min(5, score.numel())).indices.cpu().numpy()
+                result['topk'][name] = score.topk(min(5, score.numel())).indices.cpu().numpy()
             self.results.append(result)
-
-    def _train_counts(self) -> Optional[np.ndarray]:
-        if self.class_counts is not None:
-            return self.class_counts
-        counts = (self.dataset_meta or {}).get('train_class_counts')
-        return None if counts is None else np.asarray(counts, dtype=np.int64)
 
     def class_groups(self, num_classes: int) -> List[str]:
         """Group name (``head`` / ``mid`` / ``tail``) of every class index."""
@@ -136,25 +121,17 @@ class LongTailAccuracy(BaseMetric):
             head_end, mid_end = self.cut_points
             return [GROUPS[0] if c < head_end else GROUPS[1] if c < mid_end else GROUPS[2]
                     for c in range(num_classes)]
-        counts = self._train_counts()
+        counts = self.train_class_counts
         if counts is None:
             raise ValueError(
-                "LongTailAccuracy: split='shot' needs training counts: pass class_counts or "
-                "evaluate a dataset whose metainfo has 'train_class_counts'.")
+                "LongTailAccuracy: split='shot' needs the training class counts: pass "
+                'class_counts, or keep TrainClassCountsHook in default_hooks (it counts the '
+                'training set, or reads the counts a checkpoint of this code base stores).')
         if len(counts) != num_classes:
             raise ValueError(f'LongTailAccuracy: {len(counts)} training counts for '
                              f'{num_classes} predicted classes.')
         return [GROUPS[0] if n > self.many_shot_thr else
                 GROUPS[2] if n < self.few_shot_thr else GROUPS[1] for n in counts]
-
-    def _check_teacher(self, metrics: dict, pred_labels: np.ndarray, labels: np.ndarray,
-                       num_classes: int) -> None:
-        check = check_teacher(pred_labels, labels, num_classes)
-        metrics[_key('teacher', 'top_class_share')] = check['top_class_share']
-        metrics[_key('teacher', 'degenerate')] = float(check['degenerate'])
-        if check['degenerate'] and not self._teacher_warned:
-            print_log(check['message'], logger='current', level=logging.WARNING)
-            self._teacher_warned = True
 
     def compute_metrics(self, results: List[dict]) -> dict:
         if not results:
@@ -167,33 +144,34 @@ class LongTailAccuracy(BaseMetric):
                              f'{labels.max()}] but scores have {num_classes} classes.')
         groups = np.asarray(self.class_groups(num_classes))
         samples_per_class = np.bincount(labels, minlength=num_classes)
-        names = [k for k in results[0] if k not in ('gt_label', 'num_classes')]
-        metrics = {}
-        for name in names:
-            topk = np.stack([r[name] for r in results])
-            hit = topk == labels[:, None]
-            metrics[_key(name, 'top1')] = float(hit[:, 0].mean() * 100)
-            if num_classes > 5:
-                metrics[_key(name, 'top5')] = float(hit[:, :5].any(axis=1).mean() * 100)
+        predictions = {}
+        for name in results[0]['topk']:
+            hit = np.stack([r['topk'][name] for r in results]) == labels[:, None]
             with np.errstate(invalid='ignore', divide='ignore'):
                 per_class = np.bincount(labels, weights=hit[:, 0], minlength=num_classes) \
                     / samples_per_class * 100
+            group_means = {}
             for group in GROUPS:
                 values = per_class[(groups == group) & (samples_per_class > 0)]
-                metrics[_key(name, group)] = \
-                    float(values.mean()) if values.size else float('nan')
-            metrics[_key(name, 'per_class')] = \
-                [None if np.isnan(a) else float(a) for a in per_class]
-        if 'teacher' in names:
-            self._check_teacher(metrics, np.stack([r['teacher'][0] for r in results]), labels,
-                                num_classes)
-        metrics['class_groups'] = groups.tolist()
-        counts = self._train_counts()
-        if counts is not None:
-            metrics['train_class_counts'] = counts.tolist()
+                group_means[group] = float(values.mean()) if values.size else float('nan')
+            predictions[name] = PredictionAccuracy(
+                top1=float(hit[:, 0].mean() * 100),
+                top5=float(hit[:, :5].any(axis=1).mean() * 100) if num_classes > 5 else None,
+                per_class=[None if np.isnan(a) else float(a) for a in per_class],
+                **group_means)
+        teacher_check = None
+        if 'teacher' in predictions:
+            teacher_top1 = np.stack([r['topk']['teacher'][0] for r in results])
+            teacher_check = check_teacher(teacher_top1, labels, num_classes)
+            if teacher_check['degenerate'] and not self._teacher_warned:
+                print_log(teacher_check['message'], logger='current', level=logging.WARNING)
+                self._teacher_warned = True
+        counts = self.train_class_counts
+        self.long_tail_results = LongTailResults(
+            predictions=predictions, class_groups=groups.tolist(),
+            train_class_counts=None if counts is None else counts.tolist(),
+            teacher_check=teacher_check)
         if self.plot_path:
             from .plot import plot_per_class_accuracy  # matplotlib only when plotting
-            plot_per_class_accuracy(metrics, self.plot_path)
-        if not self.per_class:
-            metrics = {k: v for k, v in metrics.items() if not isinstance(v, list)}
-        return metrics
+            plot_per_class_accuracy(self.long_tail_results, self.plot_path)
+        return self.long_tail_results.scalars()

@@ -1,27 +1,22 @@
 """Per-class accuracy against training count, as a PNG."""
 import os
 import os.path as osp
-from typing import Dict, Optional
+from typing import Optional
 
 import numpy as np
+
+from .results import PLAIN, LongTailResults
 
 BAND_COLOURS = {'head': '#d6e9f8', 'mid': '#fdebd0', 'tail': '#f9d6d5'}
 
 
-def _find(metrics: Dict, suffix: str):
-    for key, value in metrics.items():
-        if key == suffix or key.endswith('/' + suffix):
-            return value
-    return None
-
-
-def plot_per_class_accuracy(metrics: Dict, path: str, title: Optional[str] = None) -> str:
-    """Draw every ``*/per_class`` accuracy curve over classes sorted by index.
+def plot_per_class_accuracy(results: LongTailResults, path: str,
+                            title: Optional[str] = None) -> str:
+    """Draw the per-class accuracy of every prediction over classes sorted by index.
 
     Args:
-        metrics (dict): :class:`LongTailAccuracy` output, with or without key
-            prefix: ``[prefix/][name/]per_class`` lists, ``class_groups`` and
-            optionally ``train_class_counts`` (drawn as grey bars, log scale).
+        results (LongTailResults): one evaluation; its training counts, when known,
+            are drawn as grey bars (log scale) and its class groups as bands.
         path (str): PNG file to write (folders are created).
         title (str, optional): figure title.
 
@@ -33,23 +28,16 @@ def plot_per_class_accuracy(metrics: Dict, path: str, title: Optional[str] = Non
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    curves = {}
-    for key, value in metrics.items():
-        parts = key.split('/')
-        if parts[-1] == 'per_class':
-            name = parts[-2] if len(parts) >= 2 and parts[-2] in ('avg', 'cls', 'dist', 'teacher') \
-                else 'acc'
-            curves[name] = np.asarray([np.nan if a is None else a for a in value], dtype=float)
-    if not curves:
-        raise ValueError('plot_per_class_accuracy: no "per_class" entry in the metrics '
-                         f'(keys: {sorted(metrics)})')
+    curves = {'acc' if name == PLAIN else name:
+              np.asarray([np.nan if a is None else a for a in accuracy.per_class], dtype=float)
+              for name, accuracy in results.predictions.items()}
     num_classes = len(next(iter(curves.values())))
     classes = np.arange(num_classes)
     fig = Figure(figsize=(10, 4.5))
     FigureCanvasAgg(fig)
     ax = fig.subplots()
 
-    counts = _find(metrics, 'train_class_counts')
+    counts = results.train_class_counts
     # Bands and count bars go on the back axes, accuracy curves on the front one.
     back = ax
     if counts is not None:
@@ -61,8 +49,8 @@ def plot_per_class_accuracy(metrics: Dict, path: str, title: Optional[str] = Non
         ax.set_zorder(back.get_zorder() + 1)
         ax.patch.set_visible(False)
 
-    groups = _find(metrics, 'class_groups')
-    if groups is not None:
+    groups = results.class_groups
+    if groups:
         start = 0
         for end in range(1, num_classes + 1):
             if end == num_classes or groups[end] != groups[start]:

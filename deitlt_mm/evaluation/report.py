@@ -1,56 +1,22 @@
-"""Human-readable tables of :class:`LongTailAccuracy` results."""
-import math
-from typing import Dict, List, Tuple
+"""Human-readable tables of :class:`~deitlt_mm.evaluation.results.LongTailResults`."""
+from typing import Dict, List, Mapping
 
-COLUMNS = ('top1', 'head', 'mid', 'tail', 'top5')
+from .results import PLAIN, LongTailResults, is_missing, to_jsonable
+
 HEADERS = {'top1': 'overall', 'head': 'head', 'mid': 'mid', 'tail': 'tail', 'top5': 'top5'}
+# Rows of a student in reading order (the experts, then their average); predictions of
+# other names follow in the metric's order.
+ROW_ORDER = ('cls', 'dist', 'avg', 'teacher')
 
 
-def _rows(metrics: Dict, prefix: str) -> List[Tuple[str, Dict[str, float]]]:
-    """Group ``prefix/[name/]figure`` keys into one row per prediction name."""
-    rows: Dict[str, Dict[str, float]] = {}
-    for key, value in metrics.items():
-        if prefix and not key.startswith(prefix + '/'):
-            continue
-        parts = key[len(prefix) + 1 if prefix else 0:].split('/')
-        if parts[-1] not in COLUMNS:
-            continue
-        # ``name/figure`` for a student's predictions, ``figure`` alone for a
-        # plain classifier (``long_tail/top1``).
-        name = parts[0] if len(parts) == 2 else ''
-        rows.setdefault(name, {})[parts[-1]] = value
-    order = {'cls': 0, 'dist': 1, 'avg': 2, 'teacher': 3, '': 4}
-    return sorted(rows.items(), key=lambda item: order.get(item[0], 5))
+def _ordered_names(results: LongTailResults) -> List[str]:
+    names = list(results.predictions)
+    return sorted(names, key=lambda name: ROW_ORDER.index(name) if name in ROW_ORDER
+                  else len(ROW_ORDER) + names.index(name))
 
 
-def format_long_tail_table(metrics: Dict, prefix: str = 'long_tail') -> str:
-    """Table of overall / head / mid / tail (and top-5) accuracy per prediction.
-
-    Args:
-        metrics (dict): the evaluator's output, e.g. ``{'long_tail/cls/top1': 81.2,
-            'long_tail/cls/head': 90.0, ...}``; keys of other metrics and
-            non-figure entries (``per_class``, ...) are ignored.
-        prefix (str): the metric's prefix (``LongTailAccuracy.default_prefix``).
-
-    Returns:
-        str: rows CLS / DIST / AVG (and TEACHER, its teacher) for a student (one
-        row ``ACC`` for a plain classifier), columns overall / head / mid / tail
-        [/ top5], percentages with two decimals (``-`` for an empty group). Empty
-        string if ``metrics`` holds no long-tail figures.
-    """
-    rows = _rows(metrics, prefix)
-    if not rows:
-        return ''
-    columns = [c for c in COLUMNS if any(c in figures for _, figures in rows)]
-    header = ['', *(HEADERS[c] for c in columns)]
-    body = []
-    for name, figures in rows:
-        cells = []
-        for column in columns:
-            value = figures.get(column)
-            cells.append('-' if value is None or math.isnan(value) else f'{value:.2f}')
-        body.append([name.upper() or 'ACC', *cells])
-    return _layout(header, body)
+def _cell(value) -> str:
+    return '-' if is_missing(value) else f'{value:.2f}'
 
 
 def _layout(header: List[str], body: List[List[str]]) -> str:
@@ -65,31 +31,69 @@ def _layout(header: List[str], body: List[List[str]]) -> str:
     return '\n'.join([line(header), rule, *(line(row) for row in body)])
 
 
-def format_comparison_table(named_metrics: Dict[str, Dict], prefix: str = 'long_tail') -> str:
+def format_long_tail_table(results: LongTailResults) -> str:
+    """Table of overall / head / mid / tail (and top-5) accuracy per prediction.
+
+    Returns:
+        str: rows CLS / DIST / AVG for a student (one row ``ACC`` for a plain
+        classifier), columns overall / head / mid / tail [/ top5 when the results
+        have it], percentages with two decimals (``-`` for an empty group).
+    """
+    names = _ordered_names(results)
+    columns = ['top1', 'head', 'mid', 'tail']
+    if any(results.predictions[name].top5 is not None for name in names):
+        columns.append('top5')
+    body = [['ACC' if name == PLAIN else name.upper(),
+             *(_cell(getattr(results.predictions[name], column)) for column in columns)]
+            for name in names]
+    return _layout(['', *(HEADERS[c] for c in columns)], body)
+
+
+def format_comparison_table(named_results: Mapping[str, LongTailResults]) -> str:
     """One table of several models' long-tail figures, e.g. teacher / baseline / student.
 
     Args:
-        named_metrics (dict): ``{model name: evaluator output}`` in display order;
-            each output as for :func:`format_long_tail_table`.
-        prefix (str): the metric's prefix.
+        named_results (Mapping): ``{model name: LongTailResults}`` in display order.
 
     Returns:
         str: one row per model and prediction (``name`` for a plain classifier,
-        ``name CLS`` / ``name DIST`` / ``name AVG`` / ``name TEACHER`` for a
-        student), columns overall / head / mid / tail, percentages with two
-        decimals.
+        ``name CLS`` / ``name DIST`` / ``name AVG`` for a student), columns
+        overall / head / mid / tail, percentages with two decimals.
     """
-    rows = []
-    for model_name, metrics in named_metrics.items():
-        model_rows = _rows(metrics, prefix)
-        if not model_rows:
-            raise ValueError(f'format_comparison_table: no {prefix!r} figures for '
-                             f'{model_name!r} (keys: {sorted(metrics)})')
-        for name, figures in model_rows:
-            rows.append((f'{model_name} {name.upper()}' if name else model_name, figures))
     columns = ('top1', 'head', 'mid', 'tail')
-    header = ['', *(HEADERS[c] for c in columns)]
-    body = [[label, *('-' if figures.get(c) is None or math.isnan(figures[c])
-                      else f'{figures[c]:.2f}' for c in columns)]
-            for label, figures in rows]
-    return _layout(header, body)
+    body = []
+    for model_name, results in named_results.items():
+        for name in _ordered_names(results):
+            label = model_name if name == PLAIN else f'{model_name} {name.upper()}'
+            accuracy = results.predictions[name]
+            body.append([label, *(_cell(getattr(accuracy, c)) for c in columns)])
+    return _layout(['', *(HEADERS[c] for c in columns)], body)
+
+
+def format_metrics(metrics: Dict, long_tail: Mapping[str, LongTailResults]) -> str:
+    """The printout of a test run: one long-tail table per ``LongTailAccuracy`` (titled
+    with its prefix when there are several), then one ``name: value`` line per other
+    metric (lists summarised by length), e.g. a plain mmpretrain ``accuracy/top1``.
+
+    Args:
+        metrics (dict): the evaluator's flat output (``runner.test()``).
+        long_tail (Mapping): ``{metric prefix: LongTailResults}`` of the same run; the
+            flat keys they produced are not repeated.
+    """
+    lines, shown = [], set()
+    for prefix, results in long_tail.items():
+        if len(long_tail) > 1:
+            lines.append(f'{prefix}:')
+        lines.append(format_long_tail_table(results))
+        shown.update(f'{prefix}/{key}' for key in results.scalars())
+    for key, value in metrics.items():
+        if key in shown:
+            continue
+        value = to_jsonable(value)
+        if isinstance(value, float):
+            lines.append(f'{key}: {value:.2f}')
+        elif isinstance(value, list):
+            lines.append(f'{key}: [{len(value)} values]')
+        else:
+            lines.append(f'{key}: {value}')
+    return '\n'.join(lines)

@@ -37,3 +37,19 @@ def test_metafile_lists_every_config_with_the_paper_numbers():
         assert tuple(result['Metrics'][m] for m in METRICS) == figures, name
     for name in set(models) - set(PAPER):
         assert models[name]['Results'] == [], name
+
+
+def test_readme_paper_table_shows_the_metafile_numbers():
+    """README's paper-settings table restates metafile.yml, the numbers' one source."""
+    index = yaml.safe_load((REPO / 'configs' / 'deitlt' / 'metafile.yml').read_text())
+    models = {m['Name']: m for m in index['Models']}
+    rows = {}
+    for line in (REPO / 'README.md').read_text().splitlines():
+        cells = [cell.strip() for cell in line.strip().strip('|').split('|')]
+        if cells and cells[0].startswith('`deitlt_b_') and cells[0].endswith('.py`'):
+            rows[cells[0][1:-len('.py`')]] = cells
+    assert set(rows) == set(PAPER)
+    for name, cells in rows.items():
+        metadata, (result, ) = models[name]['Metadata'], models[name]['Results']
+        assert cells[2] == f"{metadata['Epochs']} / {metadata['DRW Epoch']}", name
+        assert cells[-2] == ' / '.join(str(result['Metrics'][m]) for m in METRICS), name

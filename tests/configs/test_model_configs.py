@@ -18,14 +18,16 @@ def test_deitlt_base_with_resnet32_teacher():
     cfg = load_model('deitlt_base_patch16_224.py')
     cfg.teacher = load_model('resnet32_cifar.py')
     cfg.teacher_size = 32
-    cfg.head.num_classes = cfg.data_preprocessor.num_classes = 100
+    cfg.head.num_classes = 100
+    cfg.data_preprocessor = dict(num_classes=100)  # the dataset config's, in a run
     model = MODELS.build(cfg)
     backbone = model.backbone
     assert backbone.pos_embed.shape == (1, 14 * 14 + 2, 768)
     assert len(backbone.blocks) == 12 and backbone.blocks[0].attn.num_heads == 12
-    assert backbone.blocks[-1].drop_path.drop_prob == pytest.approx(0.1)
+    assert backbone.blocks[-1].drop_path1.drop_prob == pytest.approx(0.1)
     loss = model.head.loss_module
     assert (loss.distillation_type, loss.alpha, loss.beta) == ('hard', 0.5, 0.9999)
+    # model.train_cfg.augments reach the data preprocessor (mmpretrain's ImageClassifier).
     augments = model.data_preprocessor.batch_augments
     assert [type(a).__name__ for a in augments.augments] == ['InPlaceMixup', 'CutMix']
     assert [a.alpha for a in augments.augments] == [0.8, 1.0]

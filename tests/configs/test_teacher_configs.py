@@ -35,11 +35,14 @@ def test_the_teacher_folder_holds_exactly_these_settings():
 
 def build_parts(cfg):
     """Model, optimizer wrapper, per-epoch lr list and hooks of a config."""
-    model = MODELS.build(cfg.model)
+    # As mmengine's Runner: the dataset config's data_preprocessor goes to the model, a
+    # scheduler without `end` ends at max_epochs.
+    model = MODELS.build(dict(cfg.model, data_preprocessor=cfg.data_preprocessor))
     # The Runner builds the wrapper under the config's default scope (mmpretrain).
     with DefaultScope.overwrite_default_scope(cfg.default_scope):
         wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
-    schedulers = [PARAM_SCHEDULERS.build(dict(s, optimizer=wrapper, epoch_length=1))
+    schedulers = [PARAM_SCHEDULERS.build(dict(s, optimizer=wrapper, epoch_length=1,
+                                              end=s.get('end', cfg.train_cfg.max_epochs)))
                   for s in cfg.param_scheduler]
     lrs = []
     for _ in range(cfg.train_cfg.max_epochs):
@@ -69,8 +72,8 @@ def test_resnet32_cifar_teacher(name):
     assert lrs == pytest.approx(expected, rel=1e-6)
     assert [(type(h).__name__, h.drw) for h in hooks] == [('DRWHook', 160)]
     assert cfg.train_dataloader.batch_size == 128
-    for loader in (cfg.train_dataloader, cfg.val_dataloader, cfg.test_dataloader):
-        assert loader.dataset.imb_factor == imb_factor
+    assert cfg.train_dataloader.dataset.imb_factor == imb_factor
+    assert 'imb_factor' not in cfg.test_dataloader.dataset  # the whole test set
     assert [t['type'] for t in cfg.train_dataloader.dataset.pipeline] == [
         'RandomCrop', 'RandomFlip', 'PackInputs']
     assert cfg.train_dataloader.dataset.pipeline[0]['padding'] == 4

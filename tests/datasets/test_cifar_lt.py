@@ -66,11 +66,10 @@ def test_cifar100_lt_matches_reference_procedure(tmp_path, imb_type, imb_factor)
     ds = DATASETS.build(dict(type='CIFAR100LT', data_root=str(tmp_path), split='train',
                              imb_type=imb_type, imb_factor=imb_factor))
     keep, nums = _reference_keep(labels, 100, imb_type, imb_factor)
-    np.testing.assert_array_equal(ds.class_counts, nums)
     np.testing.assert_array_equal(get_class_counts(ds), nums)
     np.testing.assert_array_equal(_image_ids(ds), keep)
+    np.testing.assert_array_equal(ds.source_indices, keep)
     np.testing.assert_array_equal(ds.get_gt_labels(), labels[keep])
-    assert ds.metainfo['train_class_counts'] == nums.tolist()
     assert len(ds.metainfo['classes']) == 100
 
 
@@ -91,18 +90,30 @@ def test_global_numpy_state_untouched(tmp_path):
     assert np.random.rand() == expected
 
 
-def test_cifar10_lt_test_split_balanced_and_class_balanced_wrapper(tmp_path):
-    labels = _write_cifar(str(tmp_path), 10)
+def test_cifar10_lt_test_split_is_whole_and_reads_no_training_file(tmp_path):
+    _write_cifar(str(tmp_path), 10)
+    for name in [f'data_batch_{i}' for i in range(1, 6)]:
+        # Present for the file check only: the test split must not read them.
+        (tmp_path / 'cifar-10-batches-py' / name).write_bytes(b'not a pickle')
     test = DATASETS.build(dict(type='CIFAR10LT', data_root=str(tmp_path), split='test'))
-    np.testing.assert_array_equal(test.class_counts, [3] * 10)
-    _, nums = _reference_keep(labels, 10, 'exp', 0.01)
-    assert test.metainfo['train_class_counts'] == nums.tolist()
+    np.testing.assert_array_equal(get_class_counts(test), [3] * 10)
+    assert test.get_gt_labels().tolist() == list(range(10)) * 3
 
+
+def test_class_balanced_wrapper_counts_the_images_that_exist(tmp_path):
+    _write_cifar(str(tmp_path), 10)
     train = DATASETS.build(dict(type='CIFAR10LT', data_root=str(tmp_path), imb_factor=0.1))
     balanced = ClassBalancedDataset(train, oversample_thr=0.5)
     assert len(balanced) > len(train)
-    np.testing.assert_array_equal(get_class_counts(balanced), train.class_counts)
+    np.testing.assert_array_equal(get_class_counts(balanced), get_class_counts(train))
     assert train.metainfo['classes'][0] == 'airplane'
+
+
+def test_bad_long_tail_settings_fail_before_reading(tmp_path):
+    with pytest.raises(ValueError, match="imb_type must be one of .* got 'linear'"):
+        DATASETS.build(dict(type='CIFAR10LT', data_root=str(tmp_path), imb_type='linear'))
+    with pytest.raises(ValueError, match=r'imb_factor must be in \(0, 1\], got 100'):
+        DATASETS.build(dict(type='CIFAR10LT', data_root=str(tmp_path), imb_factor=100))
 
 
 def test_missing_files_one_clear_error(tmp_path):

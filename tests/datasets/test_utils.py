@@ -11,7 +11,7 @@ def _random(counts, seed=0):
                                img_size=8))
 
 
-def test_counts_from_attribute_and_wrappers():
+def test_counts_from_labels_and_wrappers():
     ds = _random([7, 3, 0, 1])
     np.testing.assert_array_equal(get_class_counts(ds), [7, 3, 0, 1])
     # Re-sampling wrappers report the images that exist, not the draws.
@@ -22,10 +22,9 @@ def test_counts_from_attribute_and_wrappers():
         get_class_counts(ConcatDataset([ds, _random([1, 1, 1, 1], seed=1)])), [8, 4, 1, 2])
 
 
-def test_counts_from_labels_when_no_attribute():
-    ds = _random([4, 2, 1])
-    del ds.class_counts  # fall back to get_gt_labels()
-    np.testing.assert_array_equal(get_class_counts(ds), [4, 2, 1])
+def test_counts_need_labels():
+    with pytest.raises(TypeError, match='list: expected a dataset with a `get_gt_labels'):
+        get_class_counts([1, 2])
 
 
 def test_random_image_dataset_is_seeded_and_shaped():

@@ -21,9 +21,9 @@ def build_student():
                       img_size=32, patch_size=8),
         head=dict(type='DualHead', num_classes=len(COUNTS), in_channels=32,
                   loss=dict(type='DRWDistillLoss', distillation_type='none')),
-        data_preprocessor=dict(
-            type='ClsDataPreprocessor', num_classes=len(COUNTS),
-            batch_augments=dict(augments=[dict(type='Mixup', alpha=0.8)]))))
+        data_preprocessor=dict(type='ClsDataPreprocessor', num_classes=len(COUNTS)),
+        # As the configs give Mixup (mmpretrain's way); the preprocessor gets it.
+        train_cfg=dict(augments=[dict(type='Mixup', alpha=0.8)])))
 
 
 def fake_runner(model, epoch=0):

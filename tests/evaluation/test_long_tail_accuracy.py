@@ -59,29 +59,31 @@ def test_teacher_scored_beside_the_student_and_warned_about_once(monkeypatch):
 
 def test_student_index_split_hand_computed():
     metric = METRICS.build(dict(type='LongTailAccuracy', split='index', cut_points=[1, 3]))
-    metric.dataset_meta = dict(classes=('a', 'b', 'c', 'd'), train_class_counts=[9, 5, 4, 1])
+    metric.dataset_meta = dict(classes=('a', 'b', 'c', 'd'))
+    metric.set_train_class_counts([9, 5, 4, 1])
     metric.process(None, _student_samples())
     out = metric.evaluate(len(LABELS))
+    results = metric.long_tail_results
     # head = class 0, mid = classes 1-2, tail = class 3.
     expected = {
-        'cls': dict(top1=50.0, head=50.0, mid=50.0, tail=50.0, per_class=[50, 100, 0, 50]),
-        'dist': dict(top1=50.0, head=100.0, mid=50.0, tail=0.0, per_class=[100, 0, 100, 0]),
         'avg': dict(top1=500 / 6, head=100.0, mid=100.0, tail=50.0,
                     per_class=[100, 100, 100, 50]),
+        'cls': dict(top1=50.0, head=50.0, mid=50.0, tail=50.0, per_class=[50, 100, 0, 50]),
+        'dist': dict(top1=50.0, head=100.0, mid=50.0, tail=0.0, per_class=[100, 0, 100, 0]),
     }
+    assert list(results.predictions) == list(expected)
     for name, figures in expected.items():
+        accuracy = results.predictions[name]
         for figure, value in figures.items():
-            assert out[f'long_tail/{name}/{figure}'] == pytest.approx(value), (name, figure)
-        assert f'long_tail/{name}/top5' not in out  # only 4 classes
-    assert out['long_tail/class_groups'] == ['head', 'mid', 'mid', 'tail']
-    assert out['long_tail/train_class_counts'] == [9, 5, 4, 1]
+            assert getattr(accuracy, figure) == pytest.approx(value), (name, figure)
+            if figure != 'per_class':  # logged scalars: the same figures, flat
+                assert out[f'long_tail/{name}/{figure}'] == pytest.approx(value)
+        assert accuracy.top5 is None and f'long_tail/{name}/top5' not in out  # 4 classes
+    assert results.class_groups == ['head', 'mid', 'mid', 'tail']
+    assert results.train_class_counts == [9, 5, 4, 1]
+    # Only scalars reach mmengine's logs; the average first for save_best='auto'.
+    assert all(isinstance(v, float) for v in out.values()) and len(out) == 12
     assert next(iter(out)) == 'long_tail/avg/top1'
-
-    short = METRICS.build(dict(type='LongTailAccuracy', split='index', cut_points=[1, 3],
-                               per_class=False))
-    short.process(None, _student_samples())
-    assert short.evaluate(len(LABELS)) == {
-        k: v for k, v in out.items() if not isinstance(v, list)}
 
 
 def _ranked(ranking):
@@ -99,26 +101,27 @@ PLAIN = [  # (label, classes best first)
 TRAIN_COUNTS = [500, 300, 150, 100, 50, 19, 5]  # many: 0-2, medium: 3-4, few: 5-6
 
 
-@pytest.mark.parametrize('counts_from', ['dataset_meta', 'argument'])
+@pytest.mark.parametrize('counts_from', ['hook', 'argument'])
 def test_plain_classifier_shot_split_hand_computed(counts_from):
     cfg = dict(type='LongTailAccuracy', split='shot')
     if counts_from == 'argument':
         cfg['class_counts'] = TRAIN_COUNTS
     metric = METRICS.build(cfg)
     metric.dataset_meta = dict(classes=tuple('abcdefg'))
-    if counts_from == 'dataset_meta':
-        metric.dataset_meta = dict(classes=tuple('abcdefg'), train_class_counts=TRAIN_COUNTS)
+    # What TrainClassCountsHook does; an explicit class_counts argument wins.
+    metric.set_train_class_counts(TRAIN_COUNTS if counts_from == 'hook' else [1] * 7)
     metric.process(None, [dict(gt_label=torch.tensor([label]), pred_score=_ranked(ranking))
                           for label, ranking in PLAIN])
     out = metric.evaluate(len(PLAIN))
-    assert out['long_tail/top1'] == pytest.approx(25.0)
-    assert out['long_tail/top5'] == pytest.approx(75.0)
-    assert out['long_tail/head'] == pytest.approx(50.0)  # class 0: 100, class 1: 0
-    assert out['long_tail/mid'] == pytest.approx(0.0)    # class 3 (class 4 has no image)
-    assert out['long_tail/tail'] == pytest.approx(0.0)   # class 6 (class 5 has no image)
-    assert out['long_tail/per_class'] == [100.0, 0.0, None, 0.0, None, None, 0.0]
-    assert out['long_tail/class_groups'] == ['head'] * 3 + ['mid'] * 2 + ['tail'] * 2
-    assert not any(k.startswith('long_tail/avg') for k in out)
+    assert out == pytest.approx({'long_tail/top1': 25.0, 'long_tail/top5': 75.0,
+                                 'long_tail/head': 50.0,  # class 0: 100, class 1: 0
+                                 'long_tail/mid': 0.0,    # class 3 (class 4 has no image)
+                                 'long_tail/tail': 0.0})  # class 6 (class 5 has no image)
+    results = metric.long_tail_results
+    assert list(results.predictions) == ['pred']
+    assert results.predictions['pred'].per_class == [100.0, 0.0, None, 0.0, None, None, 0.0]
+    assert results.class_groups == ['head'] * 3 + ['mid'] * 2 + ['tail'] * 2
+    assert results.train_class_counts == TRAIN_COUNTS
 
 
 def test_empty_group_is_nan_and_bad_configs():
@@ -130,7 +133,7 @@ def test_empty_group_is_nan_and_bad_configs():
         METRICS.build(dict(type='LongTailAccuracy', split='index'))
     no_counts = METRICS.build(dict(type='LongTailAccuracy', split='shot'))
     no_counts.process(None, _student_samples())
-    with pytest.raises(ValueError, match='train_class_counts'):
+    with pytest.raises(ValueError, match='training class counts.*TrainClassCountsHook'):
         no_counts.evaluate(len(LABELS))
     with pytest.raises(KeyError, match='pred_score'):
         metric.process(None, [dict(gt_label=torch.tensor([0]),
@@ -168,7 +171,8 @@ def _rank_worker(rank, world_size, tmpdir, num):
         metric.process(None, [samples[i] for i in shard[start:start + 2]])
     out = metric.evaluate(num)
     if rank == 0:
-        torch.save(out, f'{tmpdir}/rank0.pt')
+        torch.save(dict(out=out, results=metric.long_tail_results.to_dict()),
+                   f'{tmpdir}/rank0.pt')
     torch_dist.destroy_process_group()
 
 
@@ -179,6 +183,7 @@ def test_two_process_gloo_equals_single_process(tmp_path):
     single = _metric(tmp_path)
     single.process(None, _random_samples(num))
     expected = single.evaluate(num)
-    assert distributed.keys() == expected.keys()
+    assert distributed['out'].keys() == expected.keys()
     for key, value in expected.items():
-        np.testing.assert_equal(distributed[key], value, err_msg=key)
+        np.testing.assert_equal(distributed['out'][key], value, err_msg=key)
+    np.testing.assert_equal(distributed['results'], single.long_tail_results.to_dict())

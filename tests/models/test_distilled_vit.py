@@ -7,6 +7,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 from timm.models.deit import VisionTransformerDistilled
+from timm.models.vision_transformer import VisionTransformer
 
 from deitlt_mm.models.backbones import DistilledVisionTransformer
 from deitlt_mm.models.utils import load_deit_student_checkpoint
@@ -135,3 +136,71 @@ def test_student_import_rejects_foreign_keys(tmp_path):
     torch.save({'model': {'fc.weight': torch.zeros(2, 2)}}, path)
     with pytest.raises(KeyError, match='fc.weight'):
         load_deit_student_checkpoint(tiny_student(), path)
+
+
+def reference_plain_pos_embed(pos_embed, images, patch):
+    """The reference's CLS-only ViT (``interpolate_pos_encoding_plain``), written out."""
+    _, _, w, h = images.shape
+    num_patches = pos_embed.shape[1] - 1
+    dim = pos_embed.shape[-1]
+    side = math.sqrt(num_patches)
+    grid = pos_embed[:, 1:].reshape(1, int(side), int(side), dim).permute(0, 3, 1, 2)
+    grid = F.interpolate(grid, scale_factor=((w // patch + 0.1) / side,
+                                             (h // patch + 0.1) / side), mode='bicubic')
+    return torch.cat([pos_embed[:, :1], grid.permute(0, 2, 3, 1).view(1, -1, dim)], dim=1)
+
+
+def test_without_dist_token_is_timm_vit_and_resamples_like_the_reference():
+    """The no-distillation baseline: the same backbone, CLS token only."""
+    timm_model = VisionTransformer(img_size=IMG, patch_size=PATCH, embed_dim=DIM, depth=DEPTH,
+                                   num_heads=HEADS, num_classes=CLASSES).eval()
+    with torch.no_grad():
+        for param in timm_model.parameters():
+            param.add_(torch.randn_like(param) * 0.05)
+    backbone = DistilledVisionTransformer(
+        arch=dict(embed_dims=DIM, num_layers=DEPTH, num_heads=HEADS), img_size=IMG,
+        patch_size=PATCH, with_dist_token=False).eval()
+    state = {k: v for k, v in timm_model.state_dict().items() if not k.startswith('head.')}
+    backbone.load_state_dict(state, strict=True)
+    assert backbone.dist_token is None and backbone.pos_embed.shape == (1, 65, DIM)
+    images = torch.randn(2, 3, IMG, IMG)
+    with torch.no_grad():
+        feats = backbone(images)
+        expected = timm_model.forward_features(images)[:, 0]
+    assert len(feats) == 1
+    assert (feats[0] - expected).abs().max().item() < 1e-5
+    odd = torch.randn(1, 3, 40, 56)
+    assert torch.equal(backbone.resample_pos_embed(40, 56),
+                       reference_plain_pos_embed(timm_model.pos_embed.detach(), odd, PATCH))
+
+
+def test_attention_maps_are_the_weights_each_block_applies():
+    backbone = tiny_student().backbone.eval()
+    images = torch.randn(2, 3, IMG, IMG)
+    maps = backbone.attention_maps(images)
+    tokens = (IMG // PATCH) ** 2 + 2
+    assert len(maps) == DEPTH and all(m.shape == (2, HEADS, tokens, tokens) for m in maps)
+    with torch.no_grad():
+        x = backbone.embed(images)
+        for block, weights in zip(backbone.blocks, maps):
+            attn, inputs = block.attn, block.norm1(x)
+            torch.testing.assert_close(weights.sum(-1), torch.ones(2, HEADS, tokens))
+            # weights @ v through the output projection = the fused attention's output.
+            values = attn.qkv(inputs).reshape(2, tokens, 3, HEADS, DIM // HEADS)[:, :, 2]
+            mixed = (weights @ values.transpose(1, 2)).transpose(1, 2).reshape(2, tokens, DIM)
+            torch.testing.assert_close(attn.proj(mixed), attn(inputs), atol=1e-5, rtol=1e-5)
+            x = block(x)
+
+
+def test_drop_path_scales_the_sample_mask_not_the_tokens():
+    backbone = DistilledVisionTransformer(
+        arch=dict(embed_dims=8, num_layers=2, num_heads=2), img_size=8, patch_size=4,
+        drop_path_rate=0.5).train()
+    drop_path = backbone.blocks[1].drop_path1  # rate 0.5 (linear ramp 0 -> 0.5)
+    tokens = torch.randn(64, 3, 8)
+    torch.manual_seed(1)
+    out = drop_path(tokens)
+    torch.manual_seed(1)
+    mask = tokens.new_empty(64, 1, 1).bernoulli_(0.5).div_(0.5)
+    assert torch.equal(out, tokens * mask)
+    assert 0 < int((mask == 0).sum()) < 64

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from deitlt_mm.evaluation.results import LongTailResults, PredictionAccuracy
 from tests._stub_data import write_fashion_mnist
 
 REPO = Path(__file__).resolve().parents[2]
@@ -34,18 +35,28 @@ def test_demo_runs_all_stages_and_reports(tmp_path):
     assert [cell.strip() for cell in table_lines[0].split('|')] == [
         '', 'overall', 'head', 'mid', 'tail']
     assert summary['table'] in proc.stdout
-    # The teacher is a plain classifier, the student has three predictions and its
-    # teacher's: the first stage's checkpoint, seen at the same 32 px -> the same figures.
-    assert 'long_tail/top1' in summary['metrics']['teacher ResNet32']
-    assert 'long_tail/dist/tail' in summary['metrics']['DeiT-LT']
+    # The teacher and the baseline are plain classifiers, the student has three predictions
+    # and its teacher's: the first stage's checkpoint, seen at the same 32 px -> the same
+    # figures.
+    predictions = {label: list(results['predictions'])
+                   for label, results in summary['long_tail'].items()}
+    assert predictions == {'teacher ResNet32': ['pred'],
+                           'DeiT-LT': ['avg', 'cls', 'dist', 'teacher'],
+                           'DeiT no distill': ['pred']}
     assert rows['DeiT-LT TEACHER'] == rows['teacher ResNet32']
-    teacher_flagged = summary['metrics']['DeiT-LT']['long_tail/teacher/degenerate'] == 1.0
+    teacher_flagged = summary['long_tail']['DeiT-LT']['teacher_check']['degenerate']
     assert (len(summary['warnings']) == 1) == teacher_flagged
     assert ('WARNING: the teacher of DeiT-LT looks degenerate' in proc.stdout) == \
         teacher_flagged
     for stage in ('teacher', 'deitlt', 'baseline'):
         results = json.loads((work_dir / stage / 'results.json').read_text())
-        assert len(results['metrics']['long_tail/class_groups']) == 10
+        assert 'long_tail/top1' in results['metrics'] or \
+            'long_tail/dist/tail' in results['metrics']
+        long_tail = results['long_tail']['long_tail']
+        assert len(long_tail['class_groups']) == 10
+        # The training counts came with the checkpoint (TrainClassCountsHook): the test
+        # run never builds the training set.
+        assert long_tail['train_class_counts'] == [100, 59, 35, 21, 12, 7, 4, 2, 1, 1]
         assert (work_dir / stage / 'per_class.png').read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
     # The student was distilled from the teacher this run trained, with DRW at its end.
     # The training and the test run of the stage each log into a timestamped folder.
@@ -109,12 +120,19 @@ def test_missing_package_without_root_is_explained(tmp_path, monkeypatch):
 
 def test_summary_warns_about_a_degenerate_teacher_only():
     demo = load_demo_tool()
-    collapsed = {'long_tail/teacher/degenerate': 1.0, 'long_tail/teacher/top_class_share': 97.5,
-                 'long_tail/teacher/top1': 10.25}
-    healthy = dict(collapsed, **{'long_tail/teacher/degenerate': 0.0})
-    plain = {'long_tail/top1': 10.0}  # a plain classifier has no teacher figures
-    assert demo.degenerate_teacher_warnings({'DeiT-LT': healthy, 'teacher': plain}) == []
-    warnings = demo.degenerate_teacher_warnings({'DeiT-LT': collapsed, 'teacher': plain})
+
+    def accuracy(top1):
+        return PredictionAccuracy(top1=top1, head=top1, mid=top1, tail=top1, per_class=[top1])
+
+    def student(degenerate):
+        return LongTailResults(
+            predictions={'avg': accuracy(50.0), 'teacher': accuracy(10.25)},
+            class_groups=['head'],
+            teacher_check=dict(top_class_share=97.5, degenerate=degenerate, message='...'))
+
+    plain = LongTailResults(predictions={'pred': accuracy(10.0)}, class_groups=['head'])
+    assert demo.degenerate_teacher_warnings({'DeiT-LT': student(False), 'teacher': plain}) == []
+    warnings = demo.degenerate_teacher_warnings({'DeiT-LT': student(True), 'teacher': plain})
     assert warnings == [
         'the teacher of DeiT-LT looks degenerate: its most predicted class takes 97.5 % of '
         'the test predictions, top-1 10.25 % (limits: deitlt_mm/evaluation/teacher_check.py; '

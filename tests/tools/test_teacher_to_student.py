@@ -22,7 +22,7 @@ def loaders(train_pipeline):
     val = dict(**common, sampler=dict(type='DefaultSampler', shuffle=False),
                dataset=dict(type='RandomImageDataset', class_counts=[4] * 4, img_size=32,
                             seed=1, pipeline=[dict(type='PackInputs')]))
-    evaluator = dict(type='LongTailAccuracy', cut_points=[1, 3], per_class=False)
+    evaluator = dict(type='LongTailAccuracy', cut_points=[1, 3])
     return dict(train_dataloader=train, val_dataloader=val, test_dataloader=val,
                 val_evaluator=evaluator, test_evaluator=evaluator)
 
@@ -30,7 +30,7 @@ def loaders(train_pipeline):
 def tiny_teacher_config(path):
     """The CIFAR-10-LT LDAM-DRW + SAM teacher recipe on 4 synthetic classes, 1 epoch."""
     cfg = Config.fromfile(str(TEACHER_CONFIG))
-    cfg.model.head.num_classes = cfg.model.data_preprocessor.num_classes = len(COUNTS)
+    cfg.model.head.num_classes = cfg.data_preprocessor.num_classes = len(COUNTS)
     # Assignment, not merge (Config.update merges): the CIFAR dataset keys must go.
     for key, value in loaders(cfg.train_dataloader.dataset.pipeline).items():
         cfg[key] = value

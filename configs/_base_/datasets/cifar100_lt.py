@@ -1,6 +1,5 @@
 # CIFAR-100-LT (exp, IF100): the CIFAR-10-LT set-up with 100 classes, the
-# `cifar-100-python/` pickles and the paper's 100-class split.
-# Set imb_factor=0.02 in the dataset dicts for IF50.
+# `cifar-100-python/` pickles and the paper's 100-class split. IF50: cifar100_lt_if50.py.
 _base_ = ['./cifar10_lt.py']
 
 dataset_type = 'CIFAR100LT'
@@ -14,4 +13,4 @@ test_dataloader = val_dataloader
 
 # Paper split: head 0-35, mid 36-70, tail 71-99.
 val_evaluator = dict(cut_points=[36, 71])
-test_evaluator = dict(cut_points=[36, 71])
+test_evaluator = val_evaluator

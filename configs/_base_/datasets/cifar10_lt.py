@@ -1,6 +1,6 @@
 # CIFAR-10-LT (exp, IF100) for the DeiT-LT student at 224 px, plus the 32 px
-# pipeline of the ResNet32 teacher (`teacher_train_pipeline`).
-# Set imb_factor=0.02 in the dataset dicts for IF50.
+# pipeline of the ResNet32 teacher (`teacher_train_pipeline`). IF50: cifar10_lt_if50.py.
+# The long-tail rule applies to the training split; evaluation uses the whole test set.
 dataset_type = 'CIFAR10LT'
 data_root = 'data/cifar10'  # holds cifar-10-batches-py/
 num_classes = 10
@@ -75,19 +75,11 @@ val_dataloader = dict(
     num_workers=8,
     persistent_workers=True,
     dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        split='test',
-        imb_type='exp',
-        imb_factor=0.01,
-        pipeline=test_pipeline),
+        type=dataset_type, data_root=data_root, split='test', pipeline=test_pipeline),
     sampler=dict(type='DefaultSampler', shuffle=False),
 )
 # Paper split: head 0-2, mid 3-6, tail 7-9.
-# Validation during training logs the group figures only; the test run also
-# reports per-class accuracies, class groups and training counts (JSON / plot).
-val_evaluator = dict(
-    type='LongTailAccuracy', split='index', cut_points=[3, 7], per_class=False)
+val_evaluator = dict(type='LongTailAccuracy', split='index', cut_points=[3, 7])
 
 test_dataloader = val_dataloader
-test_evaluator = dict(type='LongTailAccuracy', split='index', cut_points=[3, 7])
+test_evaluator = val_evaluator

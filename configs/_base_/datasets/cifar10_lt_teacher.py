@@ -1,6 +1,6 @@
 # CIFAR-10-LT (exp, IF100) at 32 px for the ResNet32 teacher: random crop 32 with
 # padding 4 + horizontal flip (`teacher_train_pipeline`), batch 128, CIFAR
-# normalisation. Settings change imb_factor in the three dataset dicts for IF50.
+# normalisation. IF50: cifar10_lt_if50_teacher.py.
 _base_ = ['./cifar10_lt.py']
 
 data_preprocessor = dict(

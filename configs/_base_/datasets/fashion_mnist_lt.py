@@ -41,19 +41,11 @@ val_dataloader = dict(
     batch_size=256,
     num_workers=2,
     dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        split='test',
-        imb_type='exp',
-        imb_factor=0.01,
-        pipeline=test_pipeline),
+        type=dataset_type, data_root=data_root, split='test', pipeline=test_pipeline),
     sampler=dict(type='DefaultSampler', shuffle=False),
 )
 # Same 10-class cut as CIFAR-10-LT: head 0-2, mid 3-6, tail 7-9.
-# Validation during training logs the group figures only; the test run also
-# reports per-class accuracies, class groups and training counts (JSON / plot).
-val_evaluator = dict(
-    type='LongTailAccuracy', split='index', cut_points=[3, 7], per_class=False)
+val_evaluator = dict(type='LongTailAccuracy', split='index', cut_points=[3, 7])
 
 test_dataloader = val_dataloader
-test_evaluator = dict(type='LongTailAccuracy', split='index', cut_points=[3, 7])
+test_evaluator = val_evaluator

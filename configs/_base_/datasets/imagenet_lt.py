@@ -75,10 +75,7 @@ val_dataloader = dict(
     sampler=dict(type='DefaultSampler', shuffle=False),
 )
 # Paper split by frequency index: head 0-389, mid 390-834, tail 835-999.
-# Validation during training logs the group figures only; the test run also
-# reports per-class accuracies, class groups and training counts (JSON / plot).
-val_evaluator = dict(
-    type='LongTailAccuracy', split='index', cut_points=[390, 835], per_class=False)
+val_evaluator = dict(type='LongTailAccuracy', split='index', cut_points=[390, 835])
 
 test_dataloader = val_dataloader
-test_evaluator = dict(type='LongTailAccuracy', split='index', cut_points=[390, 835])
+test_evaluator = val_evaluator

@@ -13,4 +13,4 @@ test_dataloader = val_dataloader
 
 # Paper split by frequency index: head 0-841, mid 842-4542, tail 4543-8141.
 val_evaluator = dict(cut_points=[842, 4543])
-test_evaluator = dict(cut_points=[842, 4543])
+test_evaluator = val_evaluator

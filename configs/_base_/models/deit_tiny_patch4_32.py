@@ -1,5 +1,6 @@
 # A tiny distilled ViT at 32 px (patch 4, 64-d, 2 blocks) for CPU runs and tests;
-# everything else as the DeiT-LT student.
+# everything else as the DeiT-LT student. No dataset config comes with it, so it
+# carries its data preprocessor (ImageNet mean / std, 10 classes).
 _base_ = ['./deitlt_base_patch16_224.py']
 
 model = dict(
@@ -10,5 +11,10 @@ model = dict(
         patch_size=4,
         drop_path_rate=0.0),
     head=dict(num_classes=10, in_channels=64),
-    data_preprocessor=dict(num_classes=10),
+    data_preprocessor=dict(
+        type='ClsDataPreprocessor',
+        num_classes=10,
+        mean=[123.675, 116.28, 103.53],
+        std=[58.395, 57.12, 57.375],
+        to_rgb=True),
 )

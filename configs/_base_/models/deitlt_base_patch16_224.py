@@ -1,4 +1,5 @@
-# DeiT-LT student: DeiT-B distilled (patch 16, 224 px) + DualHead + DRWDistillLoss.
+# DeiT-LT student: DeiT-B distilled (patch 16, 224 px) + DualHead + DRWDistillLoss,
+# Mixup / CutMix.
 # Paper settings fill the teacher fields (`teacher`, `teacher_checkpoint`,
 # `teacher_size`) and `num_classes`; hard distillation without a teacher is
 # refused at build time with a message saying so.
@@ -32,17 +33,12 @@ model = dict(
     # dataset's class map file (see configs/deitlt/deitlt_b_imagenetlt.py).
     teacher_label_order='student',
     teacher_class_map_file=None,
-    data_preprocessor=dict(
-        type='ClsDataPreprocessor',
-        num_classes=1000,
-        # ImageNet mean / std in 0-255; images are loaded BGR by mmcv.
-        mean=[123.675, 116.28, 103.53],
-        std=[58.395, 57.12, 57.375],
-        to_rgb=True,
-        # timm's mixup_switch_prob 0.5: each batch gets Mixup or CutMix, evenly. That is
-        # RandomBatchAugment's default (probs=None); an explicit probs list would be
-        # appended to in place by mmpretrain, breaking a second build of this config.
-        # InPlaceMixup = mmpretrain's Mixup (bit-identical), without its batch temporaries.
-        batch_augments=dict(
-            augments=[dict(type='InPlaceMixup', alpha=0.8), dict(type='CutMix', alpha=1.0)])),
+    # Mixup/CutMix through train_cfg, as mmpretrain's DeiT configs: ImageClassifier hands
+    # them to the data preprocessor (whose normalisation comes from the dataset config).
+    # timm's mixup_switch_prob 0.5: each batch gets Mixup or CutMix, evenly. That is
+    # RandomBatchAugment's default (probs=None); an explicit probs list would be
+    # appended to in place by mmpretrain, breaking a second build of this config.
+    # InPlaceMixup = mmpretrain's Mixup (bit-identical), without its batch temporaries.
+    train_cfg=dict(
+        augments=[dict(type='InPlaceMixup', alpha=0.8), dict(type='CutMix', alpha=1.0)]),
 )

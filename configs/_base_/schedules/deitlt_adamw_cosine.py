@@ -1,8 +1,9 @@
 # DeiT-LT student schedule (REFERENCE "Paper settings"): AdamW, lr 5e-4 per 512
 # images of global batch, warmup 5 epochs from 1e-6, cosine to 1e-5.
 # The values below are the CIFAR settings (1200 epochs, reference batch 128 per GPU
-# x 2 GPUs x 4 accumulation steps = 1024); ImageNet-LT / iNat restate the epochs,
-# the batch and the scheduler.
+# x 2 GPUs x 4 accumulation steps = 1024); ./deitlt_adamw_cosine_bs2048.py has the
+# ImageNet-LT / iNat batch. A setting with other epochs sets train_cfg.max_epochs only:
+# the cosine phase ends there.
 base_lr = 5e-4
 warmup_lr = 1e-6
 min_lr = 1e-5
@@ -41,12 +42,13 @@ auto_scale_lr = dict(base_batch_size=512, enable=True)
 # documented batch (and at 1e-6 x batch / reference_batch for another one).
 # timm (the reference) steps its schedule once per epoch and counts the cosine from
 # epoch 0; here both phases are stepped per iteration and the cosine runs over the
-# epochs after warmup, ending at min_lr.
+# epochs after warmup, ending at min_lr: without `end`, mmengine's Runner ends it at
+# train_cfg.max_epochs, and T_max defaults to end - begin.
 param_scheduler = [
     dict(type='LinearLR', start_factor=warmup_lr / (base_lr * reference_batch / 512),
          by_epoch=True, begin=0, end=warmup_epochs, convert_to_iter_based=True),
     dict(type='CosineAnnealingLR', eta_min=min_lr, by_epoch=True, begin=warmup_epochs,
-         end=max_epochs, T_max=max_epochs - warmup_epochs, convert_to_iter_based=True),
+         convert_to_iter_based=True),
 ]
 
 train_cfg = dict(by_epoch=True, max_epochs=max_epochs, val_interval=10)

@@ -10,8 +10,9 @@ optim_wrapper = dict(
     adaptive=False,
     optimizer=dict(type='SGD', lr=0.2, momentum=0.9, weight_decay=2e-4))
 
+# Cosine over the whole run: mmengine's Runner ends it at train_cfg.max_epochs.
 param_scheduler = [
-    dict(type='CosineAnnealingLR', T_max=90, eta_min=0.0, by_epoch=True, begin=0, end=90,
+    dict(type='CosineAnnealingLR', eta_min=0.0, by_epoch=True, begin=0,
          convert_to_iter_based=True),
 ]
 

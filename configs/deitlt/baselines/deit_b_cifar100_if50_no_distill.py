@@ -1,6 +1,12 @@
-# Baseline: DeiT-B without distillation on CIFAR-100-LT, imbalance factor 50.
-_base_ = ['./deit_b_cifar100_if100_no_distill.py']
+# Baseline: DeiT-B without distillation (the DeiT-LT student's backbone without its
+# DIST token, a linear head on CLS) on CIFAR-100-LT, imbalance factor 50, with the
+# schedule, batch and augmentation of ../deitlt_b_cifar100_if50.py and no DRW (no
+# teacher, nothing to re-weight).
+_base_ = [
+    '../../_base_/models/deit_base_patch16_224_no_distill.py',
+    '../../_base_/datasets/cifar100_lt_if50.py',
+    '../../_base_/schedules/deitlt_adamw_cosine.py',
+    '../../_base_/default_runtime.py',
+]
 
-train_dataloader = dict(dataset=dict(imb_factor=0.02))
-val_dataloader = dict(dataset=dict(imb_factor=0.02))
-test_dataloader = dict(dataset=dict(imb_factor=0.02))
+model = dict(head=dict(num_classes=100))

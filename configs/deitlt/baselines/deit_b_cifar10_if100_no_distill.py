@@ -1,6 +1,7 @@
-# Baseline: DeiT-B without distillation (CLS token only) on CIFAR-10-LT, imbalance factor
-# 100, with the DeiT-LT schedule, batch and augmentation of ../deitlt_b_cifar10_if100.py
-# and no DRW (no teacher, nothing to re-weight).
+# Baseline: DeiT-B without distillation (the DeiT-LT student's backbone without its
+# DIST token, a linear head on CLS) on CIFAR-10-LT, imbalance factor 100, with the
+# schedule, batch and augmentation of ../deitlt_b_cifar10_if100.py and no DRW (no
+# teacher, nothing to re-weight).
 _base_ = [
     '../../_base_/models/deit_base_patch16_224_no_distill.py',
     '../../_base_/datasets/cifar10_lt.py',
@@ -8,4 +9,4 @@ _base_ = [
     '../../_base_/default_runtime.py',
 ]
 
-model = dict(head=dict(num_classes=10), data_preprocessor={{_base_.data_preprocessor}})
+model = dict(head=dict(num_classes=10))

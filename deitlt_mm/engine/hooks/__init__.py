@@ -4,8 +4,9 @@ from .non_finite_check_hook import NonFiniteCheckHook
 from .num_classes_check_hook import NumClassesCheckHook
 from .reseed_hook import ReseedHook
 from .sam_rho_hook import SAMRhoHook
+from .train_class_counts_hook import TrainClassCountsHook
 
 __all__ = [
     'AtomicCheckpointHook', 'DRWHook', 'NonFiniteCheckHook', 'NumClassesCheckHook', 'ReseedHook',
-    'SAMRhoHook'
+    'SAMRhoHook', 'TrainClassCountsHook'
 ]

@@ -1,83 +1,39 @@
-"""Distilled Vision Transformer (DeiT with a distillation token) as the DeiT-LT student."""
+"""Distilled Vision Transformer (DeiT with a distillation token) as the DeiT-LT student.
+
+Built from timm's ViT parts (``PatchEmbed``, ``Block`` with its fused attention and
+drop path) in timm's key layout, so published DeiT / DeiT-LT weights load as they
+are; this file adds DeiT-LT's tokens, its initialisation and the reference's
+position-embedding resampling. docs/vit_backbone.md has the measurements behind it.
+"""
 import math
-from typing import Optional, Tuple, Union
+from functools import partial
+from typing import List, Optional, Tuple, Union
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from mmcv.cnn.bricks import DropPath
 from mmengine.model import BaseModule
+from timm.layers import PatchEmbed
+from timm.models.vision_transformer import Attention, Block
 
 from ...registry import MODELS
 
 LAYER_NORM_EPS = 1e-6
 
 
-class PatchEmbed(nn.Module):
-    """Non-overlapping patches -> tokens: ``[B, 3, H, W]`` -> ``[B, H/p * W/p, D]``."""
+def attention_weights(attn: Attention, tokens: torch.Tensor) -> torch.Tensor:
+    """Softmax attention of a timm ``Attention`` on its input, ``[B, heads, T, T]``.
 
-    def __init__(self, patch_size: int, in_channels: int, embed_dims: int):
-        super().__init__()
-        self.patch_size = patch_size
-        self.proj = nn.Conv2d(in_channels, embed_dims, kernel_size=patch_size,
-                              stride=patch_size)
-
-    def forward(self, images: torch.Tensor) -> torch.Tensor:
-        # [B, D, H/p, W/p] -> [B, H/p * W/p, D], row-major over the patch grid.
-        return self.proj(images).flatten(2).transpose(1, 2)
-
-
-class MultiHeadSelfAttention(nn.Module):
-    """Softmax attention with one fused qkv projection; ``[B, T, D]`` -> ``[B, T, D]``."""
-
-    def __init__(self, embed_dims: int, num_heads: int):
-        super().__init__()
-        if embed_dims % num_heads:
-            raise ValueError(f'embed_dims ({embed_dims}) must be divisible by num_heads '
-                             f'({num_heads}).')
-        self.num_heads = num_heads
-        self.qkv = nn.Linear(embed_dims, embed_dims * 3, bias=True)
-        self.proj = nn.Linear(embed_dims, embed_dims)
-
-    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
-        batch, length, dims = tokens.shape
-        head_dims = dims // self.num_heads
-        # [B, T, 3D] -> 3 x [B, heads, T, D/heads]
-        qkv = self.qkv(tokens).reshape(batch, length, 3, self.num_heads, head_dims)
-        query, key, value = qkv.permute(2, 0, 3, 1, 4).unbind(0)
-        # Default scale of SDPA is 1/sqrt(head_dims), the ViT scale.
-        attended = F.scaled_dot_product_attention(query, key, value)
-        return self.proj(attended.transpose(1, 2).reshape(batch, length, dims))
-
-
-class FeedForward(nn.Module):
-    """Two linears with GELU between: ``[B, T, D]`` -> ``[B, T, D]``."""
-
-    def __init__(self, embed_dims: int, hidden_dims: int):
-        super().__init__()
-        self.fc1 = nn.Linear(embed_dims, hidden_dims)
-        self.act = nn.GELU()
-        self.fc2 = nn.Linear(hidden_dims, embed_dims)
-
-    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
-        return self.fc2(self.act(self.fc1(tokens)))
-
-
-class TransformerBlock(nn.Module):
-    """Pre-norm block: ``x + attn(norm1(x))`` then ``x + mlp(norm2(x))``, with drop path."""
-
-    def __init__(self, embed_dims: int, num_heads: int, mlp_ratio: float,
-                 drop_path_rate: float):
-        super().__init__()
-        self.norm1 = nn.LayerNorm(embed_dims, eps=LAYER_NORM_EPS)
-        self.attn = MultiHeadSelfAttention(embed_dims, num_heads)
-        self.norm2 = nn.LayerNorm(embed_dims, eps=LAYER_NORM_EPS)
-        self.mlp = FeedForward(embed_dims, int(embed_dims * mlp_ratio))
-        self.drop_path = DropPath(drop_path_rate) if drop_path_rate > 0 else nn.Identity()
-
-    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
-        tokens = tokens + self.drop_path(self.attn(self.norm1(tokens)))
-        return tokens + self.drop_path(self.mlp(self.norm2(tokens)))
+    The fused kernel (``F.scaled_dot_product_attention``) applies these weights
+    without returning them; this recomputes them from the module's own ``qkv``
+    projection: ``softmax(q k^T * d_head ** -0.5)``. ``tokens`` is the attention
+    input ``[B, T, D]``, i.e. ``block.norm1(x)`` for block input ``x``.
+    """
+    batch, length, _ = tokens.shape
+    qkv = attn.qkv(tokens).reshape(batch, length, 3, attn.num_heads, attn.head_dim)
+    query, key, _ = qkv.permute(2, 0, 3, 1, 4).unbind(0)
+    query, key = attn.q_norm(query), attn.k_norm(key)
+    return (query * attn.scale @ key.transpose(-2, -1)).softmax(dim=-1)
 
 
 # mmpretrain has a class of the same name (whose head cannot train the DIST token); ours
@@ -87,13 +43,19 @@ class DistilledVisionTransformer(BaseModule):
     """ViT with a CLS and a DIST token (DeiT distilled), the DeiT-LT student backbone.
 
     Tokens are ``[CLS, DIST, patches]`` with a learned ``pos_embed`` of shape
-    ``[1, N + 2, D]`` (``N`` = patches at ``img_size``). Blocks are pre-norm with
-    LayerNorm eps 1e-6, qkv bias, softmax attention scaled by ``1/sqrt(d_head)``
-    (``F.scaled_dot_product_attention``), GELU MLP, and a final LayerNorm.
+    ``[1, N + 2, D]`` (``N`` = patches at ``img_size``). Blocks are timm's pre-norm
+    ``Block``: LayerNorm eps 1e-6, qkv bias, softmax attention scaled by
+    ``1/sqrt(d_head)`` (fused, ``F.scaled_dot_product_attention``), GELU MLP, drop
+    path that scales its ``[B, 1, 1]`` mask; then a final LayerNorm. Parameter names
+    are those of timm's ``VisionTransformerDistilled`` without the heads.
+
+    With ``with_dist_token=False`` the same backbone has the CLS token only
+    (``pos_embed`` ``[1, N + 1, D]``): the DeiT baseline without distillation.
 
     At an input resolution other than ``img_size`` the patch rows of ``pos_embed``
     are resampled exactly as the DeiT-LT reference (DINO-style), see
-    :meth:`resample_pos_embed`.
+    :meth:`resample_pos_embed`. :meth:`attention_maps` recomputes the attention
+    weights of every block and head (which the fused kernel does not return).
 
     Args:
         arch (str | dict): ``'deit-tiny'``, ``'deit-small'``, ``'deit-base'`` or a dict
@@ -102,10 +64,12 @@ class DistilledVisionTransformer(BaseModule):
         patch_size (int): patch side. Defaults to 16.
         in_channels (int): image channels. Defaults to 3.
         drop_path_rate (float): stochastic depth of the last block (linear ramp from 0).
+        with_dist_token (bool): add the DIST token. Defaults to True.
         init_cfg (dict, optional): mmengine init config, e.g. ``Pretrained``.
 
     Forward: ``images [B, C, H, W]`` -> ``(cls_feat [B, D], dist_feat [B, D])``, the
-    final-norm outputs of the CLS and DIST tokens.
+    final-norm outputs of the CLS and DIST tokens (``(cls_feat,)`` without DIST
+    token, which mmpretrain's ``LinearClsHead`` takes as is).
     """
 
     arch_zoo = {
@@ -113,7 +77,6 @@ class DistilledVisionTransformer(BaseModule):
         'deit-small': dict(embed_dims=384, num_layers=12, num_heads=6, mlp_ratio=4.0),
         'deit-base': dict(embed_dims=768, num_layers=12, num_heads=12, mlp_ratio=4.0),
     }
-    num_extra_tokens = 2
 
     def __init__(self,
                  arch: Union[str, dict] = 'deit-base',
@@ -121,6 +84,7 @@ class DistilledVisionTransformer(BaseModule):
                  patch_size: int = 16,
                  in_channels: int = 3,
                  drop_path_rate: float = 0.0,
+                 with_dist_token: bool = True,
                  init_cfg: Optional[dict] = None):
         super().__init__(init_cfg=init_cfg)
         arch_settings = self._parse_arch(arch)
@@ -131,17 +95,23 @@ class DistilledVisionTransformer(BaseModule):
         self.img_size = img_size
         self.patch_size = patch_size
         self.num_patches = (img_size // patch_size) ** 2
+        self.num_extra_tokens = 2 if with_dist_token else 1
 
-        self.patch_embed = PatchEmbed(patch_size, in_channels, self.embed_dims)
+        # img_size=None: no input-size checks; the convolution floors other sizes.
+        self.patch_embed = PatchEmbed(img_size=None, patch_size=patch_size,
+                                      in_chans=in_channels, embed_dim=self.embed_dims)
         self.cls_token = nn.Parameter(torch.zeros(1, 1, self.embed_dims))
-        self.dist_token = nn.Parameter(torch.zeros(1, 1, self.embed_dims))
+        self.dist_token = nn.Parameter(torch.zeros(1, 1, self.embed_dims)) \
+            if with_dist_token else None
         self.pos_embed = nn.Parameter(
             torch.zeros(1, self.num_patches + self.num_extra_tokens, self.embed_dims))
         num_layers = arch_settings['num_layers']
         drop_path_rates = torch.linspace(0, drop_path_rate, num_layers).tolist()
-        self.blocks = nn.ModuleList([
-            TransformerBlock(self.embed_dims, arch_settings['num_heads'],
-                             arch_settings['mlp_ratio'], rate) for rate in drop_path_rates
+        self.blocks = nn.Sequential(*[
+            Block(self.embed_dims, arch_settings['num_heads'],
+                  mlp_ratio=arch_settings['mlp_ratio'], qkv_bias=True, drop_path=rate,
+                  norm_layer=partial(nn.LayerNorm, eps=LAYER_NORM_EPS))
+            for rate in drop_path_rates
         ])
         self.norm = nn.LayerNorm(self.embed_dims, eps=LAYER_NORM_EPS)
         self._init_deit_weights()
@@ -167,7 +137,8 @@ class DistilledVisionTransformer(BaseModule):
         # DeiT init: truncated normal (std .02) for tokens, position embedding and
         # linears, zero biases; LayerNorm keeps (1, 0).
         nn.init.trunc_normal_(self.cls_token, std=0.02)
-        nn.init.trunc_normal_(self.dist_token, std=0.02)
+        if self.dist_token is not None:
+            nn.init.trunc_normal_(self.dist_token, std=0.02)
         nn.init.trunc_normal_(self.pos_embed, std=0.02)
         for module in self.modules():
             if isinstance(module, nn.Linear):
@@ -175,7 +146,7 @@ class DistilledVisionTransformer(BaseModule):
                 nn.init.zeros_(module.bias)
 
     def resample_pos_embed(self, height: int, width: int) -> torch.Tensor:
-        """Position embedding for a ``height x width`` input, ``[1, n + 2, D]``.
+        """Position embedding for a ``height x width`` input, ``[1, n + extra, D]``.
 
         The reference formula (DINO-style), with ``N`` patches at ``img_size``:
         ``h0 = height // patch + 0.1``, ``w0 = width // patch + 0.1``, and the patch
@@ -185,7 +156,8 @@ class DistilledVisionTransformer(BaseModule):
         The reference names the input's dim 2 ``w`` and dim 3 ``h`` and scales grid
         dim 2 by its ``w`` (= our ``height``): the first scale factor follows the
         image rows. The explicit ``scale_factor`` (not a target size) is what makes
-        the numbers match the reference. CLS and DIST rows are untouched.
+        the numbers match the reference. CLS and DIST rows are untouched (the
+        reference's CLS-only ViT resamples its patch rows with the same formula).
         """
         grid_side = math.isqrt(self.num_patches)
         rows, cols = height // self.patch_size, width // self.patch_size
@@ -204,17 +176,30 @@ class DistilledVisionTransformer(BaseModule):
         patch_pos = grid.permute(0, 2, 3, 1).reshape(1, rows * cols, self.embed_dims)
         return torch.cat([extra, patch_pos], dim=1)
 
-    def forward(self, images: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+    def embed(self, images: torch.Tensor) -> torch.Tensor:
+        """Input tokens of the first block: ``[B, extra + n, D]`` (patches + tokens + pos)."""
         height, width = images.shape[-2:]
         patches = self.patch_embed(images)
-        batch = patches.size(0)
-        tokens = torch.cat([
-            self.cls_token.expand(batch, -1, -1),
-            self.dist_token.expand(batch, -1, -1),
-            patches,
-        ], dim=1)
-        tokens = tokens + self.resample_pos_embed(height, width)
+        extra = [self.cls_token, self.dist_token][:self.num_extra_tokens]
+        tokens = torch.cat([token.expand(patches.size(0), -1, -1) for token in extra] +
+                           [patches], dim=1)
+        return tokens + self.resample_pos_embed(height, width)
+
+    def forward(self, images: torch.Tensor) -> Tuple[torch.Tensor, ...]:
+        tokens = self.norm(self.blocks(self.embed(images)))
+        return tuple(tokens[:, index] for index in range(self.num_extra_tokens))
+
+    @torch.no_grad()
+    def attention_maps(self, images: torch.Tensor) -> List[torch.Tensor]:
+        """Attention weights of every block, per head: ``num_layers`` x ``[B, heads, T, T]``.
+
+        Runs the forward pass and, before each block, recomputes that block's softmax
+        attention from its attention input (:func:`attention_weights`); rows and
+        columns are tokens ``[CLS, (DIST,) patches]``. Use in eval mode (drop path
+        off) for the attention of the model as it predicts.
+        """
+        tokens, maps = self.embed(images), []
         for block in self.blocks:
+            maps.append(attention_weights(block.attn, block.norm1(tokens)))
             tokens = block(tokens)
-        tokens = self.norm(tokens)
-        return tokens[:, 0], tokens[:, 1]
+        return maps

@@ -220,16 +220,22 @@ def load_deit_student_checkpoint(model: nn.Module, path: PathLike) -> None:
     load_converted_state_dict(model, convert_deit_student(state_dict), str(path))
 
 
-def load_model_checkpoint(model: nn.Module, path: PathLike) -> None:
+def load_model_checkpoint(model: nn.Module, path: PathLike) -> dict:
     """Load a checkpoint of ``model`` itself (mmengine's or a state dict), strictly.
 
     For evaluation: every key of the model must be in the file with the same shape,
     and nothing else (a ``module.`` prefix is removed); a model wrapper is looked
     through. Errors name ``path`` and list what differs.
+
+    Returns:
+        dict: the whole checkpoint as read (its ``meta`` included), for the runner's
+        ``after_load_checkpoint`` hooks.
     """
     model = model.module if is_model_wrapper(model) else model
-    state_dict = _strip_prefix(extract_state_dict(load_checkpoint_file(path), path), 'module.')
+    checkpoint = load_checkpoint_file(path)
+    state_dict = _strip_prefix(extract_state_dict(checkpoint, path), 'module.')
     load_converted_state_dict(model, state_dict, str(path))
+    return checkpoint
 
 
 def save_state_dict_atomically(state_dict: Dict[str, torch.Tensor], path: PathLike) -> None:
