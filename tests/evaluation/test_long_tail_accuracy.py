@@ -48,7 +48,9 @@ def test_teacher_scored_beside_the_student_and_warned_about_once(monkeypatch):
         assert out['long_tail/teacher/top1'] == pytest.approx(200 / 6)
         assert (out['long_tail/teacher/head'], out['long_tail/teacher/mid'],
                 out['long_tail/teacher/tail']) == (100.0, 0.0, 0.0)
-        assert out['long_tail/teacher/per_class'] == [100.0, 0.0, 0.0, 0.0]
+        assert metric.long_tail_results.predictions['teacher'].per_class == [
+            100.0, 0.0, 0.0, 0.0]
+        assert metric.long_tail_results.teacher_check['degenerate']
         assert out['long_tail/teacher/top_class_share'] == 100.0
         assert out['long_tail/teacher/degenerate'] == 1.0
         assert out['long_tail/cls/top1'] == 50.0  # the student's figures are unchanged

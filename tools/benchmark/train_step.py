@@ -69,6 +69,7 @@ from deitlt_mm.models.backbones.distilled_vit import DistilledVisionTransformer 
 from deitlt_mm.registry import MODELS, TRANSFORMS  # noqa: E402
 
 STUDENT_CONFIG = osp.join(REPO, 'configs/_base_/models/deitlt_base_resnet32_teacher.py')
+DATASET_CONFIG = osp.join(REPO, 'configs/_base_/datasets/cifar100_lt.py')
 SCHEDULE_CONFIG = osp.join(REPO, 'configs/_base_/schedules/deitlt_adamw_cosine.py')
 DATASET_CONFIG = osp.join(REPO, 'configs/_base_/datasets/cifar100_lt.py')
 IMPLEMENTATIONS = ('ours', 'reference')
@@ -165,6 +166,8 @@ def has_bf16(device):
 def student_cfg(args):
     """The paper student + ResNet32 teacher config at the benchmark's size."""
     cfg = Config.fromfile(STUDENT_CONFIG).model
+    # As mmengine's Runner: the dataset config's data preprocessor goes to the model.
+    cfg.data_preprocessor = Config.fromfile(DATASET_CONFIG).data_preprocessor
     cfg.backbone.update(arch=args.arch, img_size=args.img_size, patch_size=args.patch_size)
     cfg.head.update(num_classes=args.num_classes, in_channels=args.arch['embed_dims'])
     cfg.teacher.head.num_classes = args.num_classes
