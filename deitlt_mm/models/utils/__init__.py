@@ -7,10 +7,13 @@ from .checkpoint_import import (
     load_deit_student_checkpoint,
     load_teacher_checkpoint,
     save_state_dict_atomically,
+    strip_paco_training_state,
 )
+from .multi_view_data_preprocessor import MultiViewClsDataPreprocessor
 
 __all__ = [
-    'convert_deit_student', 'convert_paco_teacher', 'extract_state_dict',
-    'load_checkpoint_file', 'load_converted_state_dict', 'load_deit_student_checkpoint',
-    'load_teacher_checkpoint', 'save_state_dict_atomically'
+    'MultiViewClsDataPreprocessor', 'convert_deit_student', 'convert_paco_teacher',
+    'extract_state_dict', 'load_checkpoint_file', 'load_converted_state_dict',
+    'load_deit_student_checkpoint', 'load_teacher_checkpoint', 'save_state_dict_atomically',
+    'strip_paco_training_state'
 ]
