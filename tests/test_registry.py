@@ -14,14 +14,23 @@ from mmengine.registry import DefaultScope
 import deitlt_mm
 import deitlt_mm.registry as deitlt_registry
 from deitlt_mm.compat import DeviceAwareDistributedDataParallel
-from deitlt_mm.datasets import CIFAR10LT, FashionMNISTLT, GrayToRGB, RandomImageDataset
+from deitlt_mm.datasets import (
+    CIFAR10LT,
+    CIFAR10AutoAugment,
+    ClippedCutout,
+    FashionMNISTLT,
+    GrayToRGB,
+    RandomImageDataset,
+    TimmRandAugment,
+)
 from deitlt_mm.engine.hooks import DRWHook, SAMRhoHook
 from deitlt_mm.engine.optimizers import SAMAmpOptimWrapper, SAMOptimWrapper
 from deitlt_mm.evaluation import LongTailAccuracy
 from deitlt_mm.models.backbones import DistilledVisionTransformer, ResNetCifarOptionA
-from deitlt_mm.models.classifiers import DistillClassifier
+from deitlt_mm.models.classifiers import DistillClassifier, PaCoClassifier
 from deitlt_mm.models.heads import DualHead
-from deitlt_mm.models.losses import DRWDistillLoss, LDAMLoss
+from deitlt_mm.models.losses import DRWDistillLoss, LDAMLoss, PaCoLoss
+from deitlt_mm.models.utils import MultiViewClsDataPreprocessor
 
 REPO = Path(__file__).resolve().parents[1]
 MMPRETRAIN_CONFIGS = Path(mmpretrain.__file__).parent / '.mim' / 'configs'
@@ -33,6 +42,9 @@ OURS = [
     ('MODELS', 'DRWDistillLoss', DRWDistillLoss),
     ('MODELS', 'LDAMLoss', LDAMLoss),
     ('MODELS', 'DistillClassifier', DistillClassifier),
+    ('MODELS', 'PaCoClassifier', PaCoClassifier),
+    ('MODELS', 'PaCoLoss', PaCoLoss),
+    ('MODELS', 'MultiViewClsDataPreprocessor', MultiViewClsDataPreprocessor),
     ('HOOKS', 'DRWHook', DRWHook),
     ('HOOKS', 'SAMRhoHook', SAMRhoHook),
     ('OPTIM_WRAPPERS', 'SAMOptimWrapper', SAMOptimWrapper),
@@ -42,6 +54,9 @@ OURS = [
     ('DATASETS', 'FashionMNISTLT', FashionMNISTLT),
     ('DATASETS', 'RandomImageDataset', RandomImageDataset),
     ('TRANSFORMS', 'GrayToRGB', GrayToRGB),
+    ('TRANSFORMS', 'ClippedCutout', ClippedCutout),
+    ('TRANSFORMS', 'CIFAR10AutoAugment', CIFAR10AutoAugment),
+    ('TRANSFORMS', 'TimmRandAugment', TimmRandAugment),
     ('MODEL_WRAPPERS', 'DeviceAwareDistributedDataParallel', DeviceAwareDistributedDataParallel),
 ]
 
