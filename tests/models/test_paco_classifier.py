@@ -200,3 +200,59 @@ def test_training_needs_two_views():
                  data_samples=[DataSample().set_gt_label(0) for _ in range(BATCH)])
     with pytest.raises(ValueError, match='two views per image.*MultiView'):
         model(**model.data_preprocessor(batch, training=True), mode='loss')
+
+
+def _ddp_rank(rank, port, out_dir):
+    """One of two gloo ranks: two SAM steps of the same model on different batches."""
+    import torch.distributed as dist
+
+    from deitlt_mm.compat import DeviceAwareDistributedDataParallel
+    dist.init_process_group('gloo', init_method=f'tcp://127.0.0.1:{port}', rank=rank,
+                            world_size=2)
+    try:
+        model = build_paco(queue_size=16, momentum=0.25, seed=0)  # same weights on both
+        ddp = DeviceAwareDistributedDataParallel(model, broadcast_buffers=False)
+        wrapper = optimizer(model, type='SAMOptimWrapper', rho=0.5)
+        steps = []
+        for step in range(2):
+            ddp.train_step(two_view_batch(10 * step + rank), wrapper)
+            steps.append((model._step.keys, model._step.labels))
+        # Shuffle BN across ranks and back: with BN on running statistics (eval, the same
+        # on both ranks), keys do not depend on the batch, so shuffled and plain encoding
+        # must agree.
+        images = torch.randn(BATCH, 3, 16, 16, generator=torch.Generator().manual_seed(rank))
+        model.momentum_encoder.eval()
+        for buffer in model.momentum_encoder.module.buffers():
+            dist.broadcast(buffer, src=0)
+        shuffled = model._encode_keys(images)
+        plain = model._embed(model.momentum_encoder.module, images)
+        torch.save(dict(state=model.state_dict(), steps=steps, shuffled=shuffled, plain=plain),
+                   f'{out_dir}/rank{rank}.pth')
+    finally:
+        dist.destroy_process_group()
+
+
+def test_two_rank_ddp_pushes_all_ranks_keys_and_stays_in_sync(tmp_path):
+    import socket
+
+    import torch.multiprocessing as mp
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        port = sock.getsockname()[1]
+    mp.start_processes(_ddp_rank, args=(port, str(tmp_path)), nprocs=2, start_method='fork')
+    rank0, rank1 = (torch.load(tmp_path / f'rank{r}.pth', weights_only=False) for r in (0, 1))
+    # Weights, key encoder and queue are the same on both ranks; BatchNorm running
+    # statistics are per rank (the runtime's DDP does not broadcast buffers).
+    for name, value in rank0['state'].items():
+        if 'running_' not in name and 'num_batches_tracked' not in name:
+            assert torch.equal(value, rank1['state'][name]), name
+    queue, labels = rank0['state']['queue'], rank0['state']['queue_labels']
+    for step in range(2):  # rank 0's keys, then rank 1's, at the step's pointer
+        (keys0, labels0), (keys1, labels1) = rank0['steps'][step], rank1['steps'][step]
+        block = slice(2 * BATCH * step, 2 * BATCH * (step + 1))
+        torch.testing.assert_close(queue[block], torch.cat([keys0, keys1]))
+        assert torch.equal(labels[block], torch.cat([labels0, labels1]))
+    assert int(rank0['state']['queue_ptr']) == 0  # 2 steps x global batch 8 = K
+    assert int(rank0['state']['momentum_encoder.steps']) == 2
+    for rank in (rank0, rank1):
+        torch.testing.assert_close(rank['shuffled'], rank['plain'])
