@@ -139,6 +139,7 @@ def check_paco_model(model, queue_shape, alpha, temperature, projector):
     linears = [m for m in model.projector.modules() if isinstance(m, torch.nn.Linear)]
     assert [(m.in_features, m.out_features, m.bias is not None) for m in linears] == projector
     assert type(model.data_preprocessor).__name__ == 'MultiViewClsDataPreprocessor'
+    assert model.head.init_cfg is None  # PaCo's classifier: nn.Linear's default init
 
 
 @pytest.mark.parametrize('name', sorted(PACO_CIFAR))

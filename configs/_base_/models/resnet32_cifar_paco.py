@@ -7,6 +7,8 @@ _base_ = ['./resnet32_cifar.py']
 
 model = dict(
     type='PaCoClassifier',
+    # PaCo's classifier is a plain nn.Linear: PyTorch's default init, not LinearClsHead's.
+    head=dict(init_cfg=None),
     projector=dict(
         type='NonLinearNeck', in_channels=64, hid_channels=64, out_channels=32, num_layers=2,
         with_bias=True, with_last_bn=False, with_last_bias=True, with_avg_pool=False,

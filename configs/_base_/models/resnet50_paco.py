@@ -7,7 +7,8 @@ model = dict(
     type='PaCoClassifier',
     backbone=dict(type='ResNet', depth=50, num_stages=4, out_indices=(3, ), style='pytorch'),
     neck=dict(type='GlobalAveragePooling'),
-    head=dict(type='LinearClsHead', num_classes=1000, in_channels=2048),
+    # PaCo's classifier is a plain nn.Linear: PyTorch's default init, not LinearClsHead's.
+    head=dict(type='LinearClsHead', num_classes=1000, in_channels=2048, init_cfg=None),
     projector=dict(
         type='NonLinearNeck', in_channels=2048, hid_channels=2048, out_channels=128,
         num_layers=2, with_bias=True, with_last_bn=False, with_last_bias=True,
