@@ -7,6 +7,7 @@ _base_ = [
     '../_base_/models/resnet32_cifar_paco.py',
     '../_base_/datasets/fashion_mnist_lt.py',
     '../_base_/datasets/pipelines/paco_cifar.py',
+    '../_base_/schedules/teacher_cifar_paco_sam_400e.py',
     '../_base_/default_runtime.py',
 ]
 
@@ -23,22 +24,12 @@ train_pipeline = [
 ]
 train_dataloader = dict(batch_size=128, drop_last=True, dataset=dict(pipeline=train_pipeline))
 
-optim_wrapper = dict(
-    type='SAMOptimWrapper',
-    rho=0.05,
-    adaptive=False,
-    optimizer=dict(type='SGD', lr=0.05, momentum=0.9, weight_decay=5e-4))
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.1, by_epoch=True, begin=0, end=1,
          convert_to_iter_based=True),
     dict(type='CosineAnnealingLR', eta_min=0.0, by_epoch=True, begin=1, end=max_epochs,
          T_max=max_epochs - 1, convert_to_iter_based=True),
 ]
-custom_hooks = [dict(type='DRWHook', drw=None)]
-
-train_cfg = dict(by_epoch=True, max_epochs=max_epochs, val_interval=max_epochs)
-val_cfg = dict()
-test_cfg = dict()
-auto_scale_lr = dict(base_batch_size=128, enable=False)
+train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs)
 
 default_hooks = dict(logger=dict(interval=20), checkpoint=dict(interval=max_epochs))
