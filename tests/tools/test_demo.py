@@ -91,3 +91,27 @@ def test_missing_package_without_root_is_explained(tmp_path, monkeypatch):
     monkeypatch.setattr(demo.subprocess, 'run', lambda *a, **k: pytest.fail('ran a command'))
     with pytest.raises(SystemExit, match='sudo apt-get install -y dataset-fashion-mnist'):
         demo.ensure_data(str(tmp_path))
+
+
+@pytest.mark.parametrize('argv,config', [
+    ([], 'configs/demo/resnet32_fmnist_lt_teacher.py'),
+    (['--teacher', 'paco'], 'configs/demo/resnet32_paco_fmnist_lt_teacher.py'),
+])
+def test_teacher_option_picks_the_teacher_recipe(tmp_path, monkeypatch, argv, config):
+    demo = load_demo_tool()
+    calls = []
+
+    class FirstCommand(Exception):
+        pass
+
+    def record_first(args, threads):
+        calls.append(args)
+        raise FirstCommand
+
+    monkeypatch.setattr(demo, 'ensure_data', lambda data_root: None)
+    monkeypatch.setattr(demo, 'run_tool', record_first)
+    with pytest.raises(FirstCommand):
+        demo.main([*argv, '--work-dir', str(tmp_path)])
+    assert calls[0][:2] == ['tools/train.py', config] and (REPO / config).is_file()
+    with pytest.raises(SystemExit):
+        demo.parse_args(['--teacher', 'ldam'])
