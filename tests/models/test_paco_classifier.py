@@ -148,10 +148,15 @@ def test_keys_and_labels_of_all_ranks_are_pushed(monkeypatch):
                        torch.cat([step.labels, step.labels.flip(0) + 1]))
     assert int(model.queue_ptr) == 2 * BATCH  # the global batch
 
+    # Refused before anything changes.
+    monkeypatch.setattr(paco_classifier, 'get_world_size', lambda: 2)
     model = build_paco(queue_size=12)
+    before = {name: value.clone() for name, value in model.state_dict().items()}
     with pytest.raises(ValueError, match='queue_size 12 is not a multiple of the global '
                                          r'batch 8'):
         model(**model.data_preprocessor(two_view_batch(0), training=True), mode='loss')
+    for name, value in model.state_dict().items():
+        assert torch.equal(value, before[name]), name
 
 
 def test_state_dict_round_trip_continues_exactly():

@@ -64,7 +64,7 @@ class PaCoClassifier(ImageClassifier):
     cannot change batch statistics and is skipped.
 
     Everything training needs (key encoder with its update count, queue,
-    labels, pointer) is in the state dict, so ``--resume`` continues exactly.
+    labels, pointer) is in the state dict, so ``--resume`` continues them.
     ``load_teacher_checkpoint`` drops those parts, so a checkpoint loads as is
     into the plain ``ImageClassifier`` of the same backbone / neck / head.
 
@@ -154,11 +154,6 @@ class PaCoClassifier(ImageClassifier):
         keys = torch.cat(all_gather(keys))
         labels = torch.cat(all_gather(labels))
         batch = keys.size(0)
-        if self.queue_size % batch:
-            raise ValueError(
-                f'PaCoClassifier: queue_size {self.queue_size} is not a multiple of the '
-                f'global batch {batch} (batch per process x processes); change '
-                'model.queue_size or the batch (and keep drop_last=True in the train loader).')
         ptr = int(self.queue_ptr)
         self.queue[ptr:ptr + batch] = keys.to(self.queue.dtype)
         self.queue_labels[ptr:ptr + batch] = labels
@@ -180,6 +175,12 @@ class PaCoClassifier(ImageClassifier):
         """
         if key_images is self._step_key_images:
             return self._step
+        global_batch = key_images.size(0) * get_world_size()
+        if self.queue_size % global_batch:
+            raise ValueError(
+                f'PaCoClassifier: queue_size {self.queue_size} is not a multiple of the '
+                f'global batch {global_batch} (batch per process x processes); change '
+                'model.queue_size or the batch (and keep drop_last=True in the train loader).')
         with torch.no_grad():
             self.momentum_encoder.update_parameters(self.query_encoder)
             keys = self._encode_keys(key_images)
