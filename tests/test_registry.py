@@ -14,7 +14,15 @@ from mmengine.registry import DefaultScope
 import deitlt_mm
 import deitlt_mm.registry as deitlt_registry
 from deitlt_mm.compat import DeviceAwareDistributedDataParallel
-from deitlt_mm.datasets import CIFAR10LT, FashionMNISTLT, GrayToRGB, RandomImageDataset
+from deitlt_mm.datasets import (
+    CIFAR10LT,
+    CIFAR10AutoAugment,
+    ClippedCutout,
+    FashionMNISTLT,
+    GrayToRGB,
+    RandomImageDataset,
+    TimmRandAugment,
+)
 from deitlt_mm.engine.hooks import (
     AtomicCheckpointHook,
     DRWHook,
@@ -26,9 +34,10 @@ from deitlt_mm.engine.hooks import (
 from deitlt_mm.engine.optimizers import SAMAmpOptimWrapper, SAMOptimWrapper
 from deitlt_mm.evaluation import LongTailAccuracy
 from deitlt_mm.models.backbones import DistilledVisionTransformer, ResNetCifarOptionA
-from deitlt_mm.models.classifiers import DistillClassifier
+from deitlt_mm.models.classifiers import DistillClassifier, PaCoClassifier
 from deitlt_mm.models.heads import DualHead
-from deitlt_mm.models.losses import DRWDistillLoss, LDAMLoss
+from deitlt_mm.models.losses import DRWDistillLoss, LDAMLoss, PaCoLoss
+from deitlt_mm.models.utils import MultiViewClsDataPreprocessor
 
 REPO = Path(__file__).resolve().parents[1]
 MMPRETRAIN_CONFIGS = Path(mmpretrain.__file__).parent / '.mim' / 'configs'
@@ -40,6 +49,9 @@ OURS = [
     ('MODELS', 'DRWDistillLoss', DRWDistillLoss),
     ('MODELS', 'LDAMLoss', LDAMLoss),
     ('MODELS', 'DistillClassifier', DistillClassifier),
+    ('MODELS', 'PaCoClassifier', PaCoClassifier),
+    ('MODELS', 'PaCoLoss', PaCoLoss),
+    ('MODELS', 'MultiViewClsDataPreprocessor', MultiViewClsDataPreprocessor),
     ('HOOKS', 'DRWHook', DRWHook),
     ('HOOKS', 'SAMRhoHook', SAMRhoHook),
     ('HOOKS', 'AtomicCheckpointHook', AtomicCheckpointHook),
@@ -53,6 +65,9 @@ OURS = [
     ('DATASETS', 'FashionMNISTLT', FashionMNISTLT),
     ('DATASETS', 'RandomImageDataset', RandomImageDataset),
     ('TRANSFORMS', 'GrayToRGB', GrayToRGB),
+    ('TRANSFORMS', 'ClippedCutout', ClippedCutout),
+    ('TRANSFORMS', 'CIFAR10AutoAugment', CIFAR10AutoAugment),
+    ('TRANSFORMS', 'TimmRandAugment', TimmRandAugment),
     ('MODEL_WRAPPERS', 'DeviceAwareDistributedDataParallel', DeviceAwareDistributedDataParallel),
 ]
 

@@ -3,7 +3,7 @@
 Chains the three configs under ``configs/demo/`` through ``tools/train.py`` and
 ``tools/test.py`` (one process per stage, so each prints mmengine's usual logs):
 
-1. ResNet32 teacher, SAM + CE-DRW;
+1. ResNet32 teacher, SAM + CE-DRW (``--teacher paco``: SAM + PaCo);
 2. DeiT-LT student distilled from that teacher (``model.teacher_checkpoint``);
 3. DeiT baseline without distillation, same size and budget;
 
@@ -49,9 +49,15 @@ IDX_STEMS = ('train-images-idx3-ubyte', 'train-labels-idx1-ubyte',
 MIN_BF16_SPEEDUP = 1.2
 # An epoch no demo config reaches: train_cfg.val_begin past the end skips validation.
 NO_VALIDATION_EPOCH = 10**6
-# (stage name, config, row label in the table); the student stage gets the teacher.
+# Teacher recipes of stage 1 (--teacher).
+TEACHER_CONFIGS = {
+    'ce-drw': 'configs/demo/resnet32_fmnist_lt_teacher.py',
+    'paco': 'configs/demo/resnet32_paco_fmnist_lt_teacher.py',
+}
+# (stage name, config, row label in the table); the teacher's config is the --teacher
+# recipe's, the student stage gets the teacher's checkpoint.
 STAGES = (
-    ('teacher', 'configs/demo/resnet32_fmnist_lt_teacher.py', 'teacher ResNet32'),
+    ('teacher', None, 'teacher ResNet32'),
     ('deitlt', 'configs/demo/deitlt_tiny_fmnist_lt.py', 'DeiT-LT'),
     ('baseline', 'configs/demo/deit_tiny_fmnist_lt_no_distill.py', 'DeiT no distill'),
 )
@@ -61,6 +67,8 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--work-dir', default='work_dirs/demo',
                         help='folder for every stage\'s logs, checkpoints and results')
+    parser.add_argument('--teacher', choices=sorted(TEACHER_CONFIGS), default='ce-drw',
+                        help='recipe of the ResNet32 teacher: CE-DRW or PaCo, both with SAM')
     parser.add_argument('--data-root', default=DEBIAN_DATA_ROOT,
                         help='folder of the Fashion-MNIST IDX files (.gz or raw)')
     # Measured on 2 shared cores: with another job running, 2 threads per stage stall
@@ -164,6 +172,8 @@ def main(argv=None):
     start = time.time()
     results, wall_s, teacher_checkpoint = {}, {}, None
     for number, (stage, config, label) in enumerate(STAGES, 1):
+        if stage == 'teacher':
+            config = TEACHER_CONFIGS[args.teacher]
         stage_dir = osp.join(work_dir, stage)
         options = list(data_options)
         if stage == 'deitlt':
@@ -193,7 +203,8 @@ def main(argv=None):
         label: results[label] for label in ('teacher ResNet32', 'DeiT no distill', 'DeiT-LT')})
     warnings = degenerate_teacher_warnings(results)
     total_s = round(time.time() - start, 1)
-    dump_json_atomic(dict(table=table, warnings=warnings, wall_s=dict(wall_s, total=total_s),
+    dump_json_atomic(dict(table=table, warnings=warnings, teacher=args.teacher,
+                          wall_s=dict(wall_s, total=total_s),
                           precision=args.precision, precision_reason=args.precision_reason,
                           long_tail={label: r.to_dict() for label, r in results.items()}),
                      osp.join(work_dir, 'summary.json'))

@@ -43,6 +43,8 @@ def shrink(model_cfg):
     if backbone.type == 'ResNet' and backbone.depth == 50:
         backbone.depth = 18
         model_cfg.head.in_channels = 512
+        if model_cfg.get('projector'):  # PaCoClassifier's MLP on the pooled feature
+            model_cfg.projector.in_channels = model_cfg.projector.hid_channels = 512
     if model_cfg.get('teacher'):
         shrink(model_cfg.teacher)
     if 'teacher_checkpoint' in model_cfg:

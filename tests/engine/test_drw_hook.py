@@ -98,3 +98,20 @@ def test_model_without_drw_loss_is_an_error():
                               head=dict(type='LinearClsHead', num_classes=4, in_channels=64)))
     with pytest.raises(RuntimeError, match='set_class_counts'):
         HOOKS.build(dict(type='DRWHook', drw=1)).before_train(fake_runner(model))
+
+
+def test_drw_none_hands_counts_and_never_switches():
+    model = build_student()
+    loss = model.head.loss_module
+    mixup = model.data_preprocessor.batch_augments
+    hook = HOOKS.build(dict(type='DRWHook', drw=None))
+    runner = fake_runner(model, epoch=0)
+    hook.before_train(runner)
+    assert torch.allclose(loss.class_weights, effective_number_weights(COUNTS, loss.beta))
+    for epoch in (0, 5, 1000):
+        runner.epoch = epoch
+        hook.before_train_epoch(runner)
+        assert loss.drw_active is False
+        assert model.data_preprocessor.batch_augments is mixup
+    with pytest.raises(ValueError, match='non-negative epoch or None'):
+        HOOKS.build(dict(type='DRWHook', drw=-1))

@@ -153,3 +153,27 @@ def test_precision_auto_is_bf16_where_it_is_faster(monkeypatch, instructions, sp
     assert args.precision == expected
     if given == 'auto' and instructions:
         assert args.precision_reason == f'{instructions[0]}, bf16 matmul {speedup:.2f}x fp32 speed'
+
+
+@pytest.mark.parametrize('argv,config', [
+    ([], 'configs/demo/resnet32_fmnist_lt_teacher.py'),
+    (['--teacher', 'paco'], 'configs/demo/resnet32_paco_fmnist_lt_teacher.py'),
+])
+def test_teacher_option_picks_the_teacher_recipe(tmp_path, monkeypatch, argv, config):
+    demo = load_demo_tool()
+    calls = []
+
+    class FirstCommand(Exception):
+        pass
+
+    def record_first(args, threads):
+        calls.append(args)
+        raise FirstCommand
+
+    monkeypatch.setattr(demo, 'ensure_data', lambda data_root: None)
+    monkeypatch.setattr(demo, 'run_tool', record_first)
+    with pytest.raises(FirstCommand):
+        demo.main([*argv, '--work-dir', str(tmp_path)])
+    assert calls[0][:2] == ['tools/train.py', config] and (REPO / config).is_file()
+    with pytest.raises(SystemExit):
+        demo.parse_args(['--teacher', 'ldam'])

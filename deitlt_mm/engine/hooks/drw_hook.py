@@ -14,7 +14,9 @@ class DRWHook(Hook):
 
     * ``before_train``: reads the training class counts with ``get_class_counts``
       and hands them to every module of the model that has ``set_class_counts``
-      (e.g. ``DRWDistillLoss``); configs never carry count lists.
+      (e.g. ``DRWDistillLoss``, ``PaCoLoss``); configs never carry count lists.
+      With ``drw=None`` that is all the hook does (a loss that needs the
+      counts but has no re-weighting phase, e.g. PaCo's class prior).
     * ``before_train_epoch``: DRW is active iff ``runner.epoch >= drw`` (0-based
       epoch about to run), so a run resumed past ``drw`` is in DRW mode from its
       first epoch. The flag is written to ``drw_active`` of those modules. With
@@ -24,13 +26,14 @@ class DRWHook(Hook):
       DRW is inactive.
 
     Args:
-        drw (int): first epoch (0-based) with DRW.
+        drw (int, optional): first epoch (0-based) with DRW; None: never (counts
+            only).
         no_mixup_drw (bool): switch batch augments off under DRW. Defaults to True.
     """
 
-    def __init__(self, drw: int, no_mixup_drw: bool = True):
-        if drw < 0:
-            raise ValueError(f'drw must be a non-negative epoch, got {drw}.')
+    def __init__(self, drw: Optional[int], no_mixup_drw: bool = True):
+        if drw is not None and drw < 0:
+            raise ValueError(f'drw must be a non-negative epoch or None, got {drw}.')
         self.drw = drw
         self.no_mixup_drw = no_mixup_drw
         self.active: Optional[bool] = None
@@ -58,10 +61,13 @@ class DRWHook(Hook):
         preprocessor = model.data_preprocessor
         self._batch_augments = getattr(preprocessor, 'batch_augments', None)
         self._to_onehot = getattr(preprocessor, 'to_onehot', None)
+        phase = 'no DRW' if self.drw is None else f'DRW from epoch {self.drw}'
         runner.logger.info(f'DRWHook: class counts {counts.tolist()} handed to '
-                           f'{len(modules)} loss module(s); DRW from epoch {self.drw}.')
+                           f'{len(modules)} loss module(s); {phase}.')
 
     def before_train_epoch(self, runner) -> None:
+        if self.drw is None:
+            return
         active = runner.epoch >= self.drw
         model = self._model(runner)
         for module in self._drw_modules(model):

@@ -28,6 +28,11 @@ DEIT_HEAD_PREFIXES = {'head.': 'head.head.', 'head_dist.': 'head.head_dist.'}
 PACO_DROPPED_PREFIXES = ('encoder_k.', 'linear_k.', 'queue', 'encoder_q.fc.')
 # Key names shown in a mismatch message (one line); the rest are counted.
 SHOWN_KEYS = 8
+# Parts of this project's PaCoClassifier that only training uses (key encoder, projection
+# MLP, queue); the rest is an ImageClassifier's backbone / neck / head.
+PACO_CLASSIFIER_TRAINING_PREFIXES = ('momentum_encoder.', 'projector.')
+PACO_CLASSIFIER_TRAINING_BUFFERS = ('queue', 'queue_labels', 'queue_ptr')
+
 
 
 def extract_state_dict(checkpoint: dict,
@@ -103,6 +108,19 @@ def convert_paco_teacher(state_dict: Dict[str, torch.Tensor]) -> Dict[str, torch
     return converted
 
 
+def strip_paco_training_state(
+        state_dict: Dict[str, torch.Tensor]) -> Dict[str, torch.Tensor]:
+    """A ``PaCoClassifier`` state dict without its training-only parts.
+
+    Drops ``momentum_encoder.*``, ``projector.*``, ``queue``, ``queue_labels`` and
+    ``queue_ptr``; what remains (``backbone.*``, ``neck.*``, ``head.*``) are the
+    keys of the ``ImageClassifier`` with the same backbone, neck and head.
+    """
+    return OrderedDict((key, value) for key, value in state_dict.items()
+                       if not key.startswith(PACO_CLASSIFIER_TRAINING_PREFIXES)
+                       and key not in PACO_CLASSIFIER_TRAINING_BUFFERS)
+
+
 def _classifier_weight_key(state_dict: Dict[str, torch.Tensor]) -> str:
     for key in ('head.fc.weight', 'head.head.weight'):
         if key in state_dict:
@@ -150,13 +168,19 @@ def load_converted_state_dict(model: nn.Module, state_dict: Dict[str, torch.Tens
 def load_teacher_checkpoint(model: nn.Module, path: PathLike) -> None:
     """Load teacher weights from ``path`` into ``model``, whatever the layout.
 
-    A PaCo file (keys with ``encoder_q.``) is converted with
-    :func:`convert_paco_teacher`; any other file must hold the model's own keys
-    (an mmengine checkpoint's ``state_dict`` or a plain state dict).
+    A published PaCo file (keys with ``encoder_q.``) is converted with
+    :func:`convert_paco_teacher`; a checkpoint of this project's ``PaCoClassifier``
+    (keys ``momentum_encoder.*``) loses its training-only parts
+    (:func:`strip_paco_training_state`) unless ``model`` has them too; any other
+    file must hold the model's own keys (an mmengine checkpoint's ``state_dict``
+    or a plain state dict).
     """
     state_dict = extract_state_dict(load_checkpoint_file(path), path)
     if any('encoder_q.' in key for key in state_dict):
         state_dict = convert_paco_teacher(state_dict)
+    elif (any(key.startswith('momentum_encoder.') for key in state_dict)
+          and not hasattr(model, 'momentum_encoder')):
+        state_dict = strip_paco_training_state(state_dict)
     load_converted_state_dict(model, state_dict, str(path))
 
 
