@@ -204,3 +204,20 @@ def test_drop_path_scales_the_sample_mask_not_the_tokens():
     mask = tokens.new_empty(64, 1, 1).bernoulli_(0.5).div_(0.5)
     assert torch.equal(out, tokens * mask)
     assert 0 < int((mask == 0).sum()) < 64
+
+
+def test_initialisation_is_the_references():
+    """CLS token ~ N(0, 1e-6) (timm's init_weights), DIST token and pos_embed ~ N(0, .02),
+    linears N(0, .02) with zero bias, patch convolution PyTorch's default."""
+    torch.manual_seed(0)
+    backbone = DistilledVisionTransformer(arch='deit-small', img_size=32, patch_size=16)
+    assert 0 < backbone.cls_token.abs().max() < 1e-5
+    for token in (backbone.dist_token, backbone.pos_embed):
+        assert abs(token.std().item() - 0.02) < 0.005
+    qkv = backbone.blocks[0].attn.qkv
+    assert abs(qkv.weight.std().item() - 0.02) < 0.002 and not qkv.bias.any()
+    # nn.Conv2d's default (kaiming uniform, a=sqrt(5)): bound 1 / sqrt(fan_in).
+    conv = backbone.patch_embed.proj
+    fan_in = conv.in_channels * conv.kernel_size[0] * conv.kernel_size[1]
+    assert conv.weight.abs().max() <= fan_in ** -0.5
+    assert conv.weight.std() > 0.5 * fan_in ** -0.5 / 3 ** 0.5

@@ -134,9 +134,11 @@ class DistilledVisionTransformer(BaseModule):
         return {'mlp_ratio': 4.0, **arch}
 
     def _init_deit_weights(self) -> None:
-        # DeiT init: truncated normal (std .02) for tokens, position embedding and
-        # linears, zero biases; LayerNorm keeps (1, 0).
-        nn.init.trunc_normal_(self.cls_token, std=0.02)
+        # The reference's init (its timm VisionTransformer.init_weights + DeiT's distilled
+        # subclass): CLS token normal with std 1e-6, DIST token and position embedding
+        # truncated normal (std .02), linears truncated normal (std .02) with zero biases;
+        # LayerNorm keeps (1, 0) and the patch convolution PyTorch's default.
+        nn.init.normal_(self.cls_token, std=1e-6)
         if self.dist_token is not None:
             nn.init.trunc_normal_(self.dist_token, std=0.02)
         nn.init.trunc_normal_(self.pos_embed, std=0.02)
