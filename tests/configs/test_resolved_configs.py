@@ -93,6 +93,12 @@ CHANGED = [
     (ORIGINAL_ORDER_TEACHER, 'class_map_file', ABSENT, 'class_map.json'),
     *[(ORIGINAL_ORDER_TEACHER, f'{loader}.dataset.class_map_file', None, 'class_map.json')
       for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader')],
+    # The reference's ImageNet-LT / iNat scripts keep Mixup/CutMix under DRW (no
+    # --no-mixup-drw, unlike its CIFAR scripts).
+    *[((config, ), 'custom_hooks', [dict(type='DRWHook', drw=drw, no_mixup_drw=True)],
+       [dict(type='DRWHook', drw=drw, no_mixup_drw=False)])
+      for config, drw in (('deitlt/deitlt_b_imagenetlt.py', 1200),
+                          ('deitlt/deitlt_b_inat18.py', 900))],
 ]
 
 
