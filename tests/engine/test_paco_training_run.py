@@ -19,7 +19,7 @@ def tiny_paco_config(work_dir, max_epochs, resume=False):
     cfg = Config.fromfile(str(TEACHER_CONFIG))
     cfg.work_dir = str(work_dir)
     cfg.resume = resume
-    cfg.model.head.num_classes = cfg.model.data_preprocessor.num_classes = len(COUNTS)
+    cfg.model.head.num_classes = cfg.data_preprocessor.num_classes = len(COUNTS)
     cfg.model.queue_size = 64
     common = dict(batch_size=BATCH, num_workers=0, persistent_workers=False)
     cfg.train_dataloader = dict(
@@ -30,8 +30,7 @@ def tiny_paco_config(work_dir, max_epochs, resume=False):
         **common, sampler=dict(type='DefaultSampler', shuffle=False),
         dataset=dict(type='RandomImageDataset', class_counts=[2] * 4, img_size=32, seed=1,
                      pipeline=[dict(type='PackInputs')]))
-    cfg.val_evaluator = cfg.test_evaluator = dict(type='LongTailAccuracy', cut_points=[1, 3],
-                                                  per_class=False)
+    cfg.val_evaluator = cfg.test_evaluator = dict(type='LongTailAccuracy', cut_points=[1, 3])
     cfg.train_cfg.max_epochs = max_epochs
     cfg.train_cfg.val_interval = 1
     cfg.default_hooks.logger.interval = 1
