@@ -26,9 +26,10 @@ def build_student():
         train_cfg=dict(augments=[dict(type='Mixup', alpha=0.8)])))
 
 
-def fake_runner(model, epoch=0):
+def fake_runner(model, epoch=0, iteration=0):
     dataset = RandomImageDataset(class_counts=COUNTS, img_size=8)
-    return SimpleNamespace(model=model, epoch=epoch, logger=MMLogger.get_current_instance(),
+    return SimpleNamespace(model=model, epoch=epoch, iter=iteration,
+                           logger=MMLogger.get_current_instance(),
                            train_dataloader=SimpleNamespace(dataset=dataset))
 
 
@@ -50,6 +51,36 @@ def test_hands_counts_and_switches_at_drw_epoch():
         else:
             assert model.data_preprocessor.batch_augments is mixup
             assert model.data_preprocessor.to_onehot is True
+
+
+def test_by_iteration_switches_at_drw_iteration_and_ignores_epochs():
+    model = build_student()
+    loss = model.head.loss_module
+    mixup = model.data_preprocessor.batch_augments
+    hook = HOOKS.build(dict(type='DRWHook', drw=5, by_epoch=False))
+    runner = fake_runner(model)
+    messages = []
+    runner.logger = SimpleNamespace(info=messages.append)
+    hook.before_train(runner)
+    for iteration, epoch, active in [(0, 0, False), (4, 0, False), (5, 0, True), (9, 3, True)]:
+        runner.iter, runner.epoch = iteration, epoch
+        state = hook.active
+        hook.before_train_epoch(runner)  # epochs do not count
+        assert hook.active is state
+        hook.before_train_iter(runner, batch_idx=iteration)
+        assert loss.drw_active is active
+        assert model.data_preprocessor.batch_augments is (None if active else mixup)
+    assert 'DRW from iteration 5' in messages[0]
+    # Logged once per change.
+    assert messages[1:] == ['DRWHook: iteration 0: DRW off.',
+                            'DRWHook: iteration 5: DRW on, batch augments off.']
+    # An epoch-based hook ignores iterations.
+    epoch_hook = HOOKS.build(dict(type='DRWHook', drw=0))
+    epoch_hook.before_train(runner)
+    epoch_hook.before_train_iter(runner, batch_idx=0)
+    assert epoch_hook.active is None
+    with pytest.raises(ValueError, match='non-negative iteration or None'):
+        HOOKS.build(dict(type='DRWHook', drw=-1, by_epoch=False))
 
 
 def test_resumed_past_drw_is_active_immediately():

@@ -1,0 +1,3 @@
+from .iter_budget_train_loop import IterBudgetTrainLoop
+
+__all__ = ['IterBudgetTrainLoop']
