@@ -125,6 +125,32 @@ class AtomicLocalBackend(LocalBackend):
         atomic_write(filepath, obj, encoding=encoding)
 
 
+def resolve_checkpoint_path(path: PathLike) -> str:
+    """A checkpoint file's path: ``path`` itself, or for a work dir of
+    ``tools/train.py`` the latest checkpoint, the one its ``last_checkpoint`` file names
+    (what ``--resume`` takes).
+
+    Raises:
+        CheckpointNotFoundError: ``path`` does not exist, is a work dir without a
+            ``last_checkpoint`` file, or that file names a missing checkpoint.
+    """
+    path = Path(path)
+    if path.is_dir():
+        pointer = path / 'last_checkpoint'
+        latest = pointer.read_text(encoding='utf-8').strip() if pointer.is_file() else ''
+        if not latest:
+            raise CheckpointNotFoundError(
+                f'no checkpoint in work dir {path}: it has no last_checkpoint file (training '
+                'writes it with each checkpoint); pass a checkpoint file, or the work dir of '
+                'a run that saved one')
+        if not Path(latest).is_file():
+            raise CheckpointNotFoundError(f'checkpoint not found: {latest} (named by {pointer})')
+        return latest
+    if not path.is_file():
+        raise CheckpointNotFoundError(f'checkpoint not found: {path}')
+    return str(path)
+
+
 def load_checkpoint_file(path: PathLike, map_location='cpu'):
     """``torch.load(path, weights_only=True)`` with one clear error per bad file.
 

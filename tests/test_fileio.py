@@ -15,6 +15,7 @@ from deitlt_mm.fileio import (
     dump_json_atomic,
     load_checkpoint_file,
     remove_stale_temp_files,
+    resolve_checkpoint_path,
 )
 
 
@@ -155,3 +156,20 @@ def test_code_in_a_checkpoint_is_refused_even_with_weights_only_forced_off(
                                               'refuses because unpickling them can run code'):
         load_checkpoint_file(path)
     assert not (tmp_path / 'ran-code').exists()
+
+
+def test_a_work_dir_stands_for_the_checkpoint_its_last_checkpoint_names(tmp_path):
+    checkpoint = tmp_path / 'epoch_3.pth'
+    checkpoint.write_bytes(b'x')
+    assert resolve_checkpoint_path(checkpoint) == str(checkpoint)
+    with pytest.raises(CheckpointNotFoundError, match=f'^no checkpoint in work dir {tmp_path}: '
+                       'it has no last_checkpoint file'):
+        resolve_checkpoint_path(tmp_path)
+    (tmp_path / 'last_checkpoint').write_text(f'{checkpoint}\n')
+    assert resolve_checkpoint_path(tmp_path) == str(checkpoint)
+    checkpoint.unlink()
+    with pytest.raises(CheckpointNotFoundError, match=f'^checkpoint not found: {checkpoint} '
+                       rf'\(named by {tmp_path}/last_checkpoint\)$'):
+        resolve_checkpoint_path(tmp_path)
+    with pytest.raises(CheckpointNotFoundError, match=f'^checkpoint not found: {checkpoint}$'):
+        resolve_checkpoint_path(checkpoint)

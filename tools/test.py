@@ -1,5 +1,8 @@
 """Evaluate a checkpoint: ``python tools/test.py CONFIG CHECKPOINT [--out results.json]``.
 
+``CHECKPOINT`` is a checkpoint file, or a work dir of ``tools/train.py``: its latest
+checkpoint (the one its ``last_checkpoint`` file names).
+
 Prints the metrics (overall / head / mid / tail top-1 for each prediction the
 model makes) and, with ``--out``, writes them as JSON (atomically): ``metrics``, the
 evaluator's flat scalars, and ``long_tail``, the structured results of every
@@ -20,17 +23,19 @@ sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..'))
 from deitlt_mm.compat import finish_distributed, init_distributed  # noqa: E402, I001
 from deitlt_mm.datasets.class_map_file import check_teacher_class_map  # noqa: E402
 from deitlt_mm.config_checks import check_cfg_options, load_config  # noqa: E402
-from deitlt_mm.errors import CheckpointNotFoundError, exit_on_run_error  # noqa: E402
+from deitlt_mm.errors import exit_on_run_error  # noqa: E402
 from deitlt_mm.evaluation import LongTailAccuracy, format_metrics  # noqa: E402
 from deitlt_mm.evaluation.results import to_jsonable  # noqa: E402
-from deitlt_mm.fileio import check_writable, dump_json_atomic  # noqa: E402
+from deitlt_mm.fileio import (  # noqa: E402
+    check_writable, dump_json_atomic, resolve_checkpoint_path)
 from deitlt_mm.models.utils import load_model_checkpoint  # noqa: E402
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description='Test a deitlt_mm checkpoint')
     parser.add_argument('config', help='config file path')
-    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument('checkpoint', help='checkpoint file, or a training work dir (its '
+                        'latest checkpoint, named in its last_checkpoint file)')
     parser.add_argument('--out', help='write all metrics to this JSON file')
     parser.add_argument('--work-dir', help='folder for the test logs '
                         '(default: ./work_dirs/<config name>)')
@@ -48,8 +53,7 @@ def parse_args(argv=None):
 @exit_on_run_error()
 def main(argv=None):
     args = parse_args(argv)
-    if not osp.isfile(args.checkpoint):
-        raise CheckpointNotFoundError(f'checkpoint not found: {args.checkpoint}')
+    args.checkpoint = resolve_checkpoint_path(args.checkpoint)
     if args.out:
         check_writable(args.out, what='--out')
     cfg = load_config(args.config)

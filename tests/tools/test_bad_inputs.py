@@ -23,14 +23,19 @@ from deitlt_mm.compat import use_weights_only_local_loader
 from deitlt_mm.config_checks import check_cfg_options, load_config
 from deitlt_mm.datasets import RandomImageDataset
 from deitlt_mm.engine.hooks import NonFiniteCheckHook, NumClassesCheckHook
-from deitlt_mm.fileio import atomic_write, check_writable, load_checkpoint_file
+from deitlt_mm.fileio import (
+    atomic_write,
+    check_writable,
+    load_checkpoint_file,
+    resolve_checkpoint_path,
+)
 from deitlt_mm.models.utils import extract_state_dict, load_converted_state_dict
 from deitlt_mm.registry import DATASETS, MODELS
 
 REPO = Path(__file__).resolve().parents[2]
 DOC = REPO / 'docs' / 'bad_inputs.md'
 SMOKE = str(REPO / 'configs' / 'smoke' / 'tiny_resnet_random_lt.py')
-DEMO_STUDENT = str(REPO / 'configs' / 'demo' / 'deitlt_tiny_fmnist_lt.py')
+PAPER_STUDENT = str(REPO / 'configs' / 'deitlt' / 'deitlt_b_cifar10_if100.py')
 
 
 def documented_messages():
@@ -103,12 +108,12 @@ def producers(tmp_path, monkeypatch):
     (tmp_path / 'cut_legacy.pth').write_bytes(legacy[:40])
     (tmp_path / 'cut_data.pth').write_bytes(legacy[:-100])
     monkeypatch.chdir(tmp_path)
-    demo = load_config(DEMO_STUDENT)
+    paper = load_config(PAPER_STUDENT)
     four_classes = SimpleNamespace(dataset=RandomImageDataset(class_counts=[1] * 4, img_size=4))
     return {
         'config-missing': lambda: _raised(load_config, 'configs/nope.py'),
-        'cfg-unknown': lambda: _raised(check_cfg_options, demo, {'max_epoch': 1}),
-        'cfg-variable': lambda: _raised(check_cfg_options, demo, {'max_epochs': 2}),
+        'cfg-unknown': lambda: _raised(check_cfg_options, paper, {'max_epoch': 1}),
+        'cfg-variable': lambda: _raised(check_cfg_options, paper, {'max_epochs': 2}),
         'num-classes': lambda: _raised(NumClassesCheckHook().before_train, SimpleNamespace(
             model=_classifier(10), train_dataloader=four_classes, val_loop=None)),
         'nan-loss': lambda: _raised(NonFiniteCheckHook().after_train_iter, _fake_runner(), 2,
@@ -119,6 +124,7 @@ def producers(tmp_path, monkeypatch):
         'dataset-missing': lambda: _raised(DATASETS.build, dict(type='CIFAR10LT',
                                                                 data_root='data/cifar10')),
         'ckpt-missing': lambda: _raised(load_checkpoint_file, 'work_dirs/x/epoch_9.pth'),
+        'ckpt-workdir-empty': lambda: _raised(resolve_checkpoint_path, tmp_path),
         'teacher-missing': lambda: _raised(MODELS.build, dict(
             type='DistillClassifier', backbone=dict(type='ResNetCifarOptionA', depth=8),
             teacher=dict(type='ImageClassifier'), teacher_checkpoint='teachers/r32.pth')),

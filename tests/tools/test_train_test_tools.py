@@ -67,8 +67,9 @@ def test_train_then_resume_then_test(tmp_path):
     # The loss history of the first run came back with the resume: 2 + 2 entries.
     assert len(resumed['message_hub']['log_scalars']['train/loss'].data[0]) == 4
 
+    # The work dir stands for its latest checkpoint.
     out = tmp_path / 'results' / 'metrics.json'
-    proc = _run([sys.executable, 'tools/test.py', str(cfg), str(work / 'iter_4.pth'),
+    proc = _run([sys.executable, 'tools/test.py', str(cfg), str(work),
                  '--work-dir', str(work), '--out', str(out)], REPO)
     result = json.loads(out.read_text())
     assert result['checkpoint'] == str(work / 'iter_4.pth')
