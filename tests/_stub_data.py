@@ -25,6 +25,52 @@ def write_fashion_mnist(root, train_per_class=100, test_per_class=2):
         write_idx(Path(root) / f'{prefix}-labels-idx1-ubyte.gz', labels)
 
 
+def draw_textures(labels, rng, size=28):
+    """One grey ``size`` x ``size`` image per label, a long-tail case where re-weighting
+    decides: seven textures (stripes, checks, grids, dots; each at a random phase, so
+    the same under the demo's flips and crops) on noise. Classes 0-6 are textures 0-6
+    at brightness 110; classes 7, 8, 9 are textures 0, 1, 2 at brightness 200. Three in
+    ten images of classes 0, 1, 2 are also drawn at 200, so a bright texture-0 image
+    belongs to class 0 or class 7: in a long-tailed training set mostly to class 0
+    (IF100 of 300 per class: about 90 bright class-0 images, 8 of class 7), in a
+    balanced test set mostly to class 7 (50 against about 15). A classifier trained on
+    the plain training frequencies never predicts classes 7-9; a class-balanced one
+    (CE-DRW) does, and a student distilled from it learns them from its labels, those
+    of the bright head images included.
+
+    Returns:
+        np.ndarray: ``uint8`` images, ``N x size x size``.
+    """
+    y, x = np.mgrid[:size, :size]
+    images = rng.integers(0, 40, (len(labels), size, size)).astype(np.float32)
+    for image, label in zip(images, labels):
+        oy, ox = rng.integers(0, 8, 2)
+        yy, xx = y + oy, x + ox
+        label = int(label)
+        texture = {
+            0: yy % 4 < 2,                                   # horizontal stripes
+            1: xx % 4 < 2,                                   # vertical stripes
+            2: (yy // 4 + xx // 4) % 2 == 0,                 # checks
+            3: yy % 8 < 4,                                   # wide horizontal stripes
+            4: xx % 8 < 4,                                   # wide vertical stripes
+            5: (yy % 7 < 2) | (xx % 7 < 2),                  # grid
+            6: (yy % 6 < 2) & (xx % 6 < 2),                  # dots
+        }[label - 7 if label >= 7 else label]
+        bright = label >= 7 or (label < 3 and rng.random() < 0.3)
+        image[texture] = (200 if bright else 110) + rng.uniform(-10, 10)
+    return images.clip(0, 255).astype(np.uint8)
+
+
+def write_textures(root, train_per_class=300, test_per_class=50, seed=0):
+    """Four Fashion-MNIST-style IDX files of :func:`draw_textures` (balanced; the demo's
+    dataset makes the training split long-tailed)."""
+    rng = np.random.default_rng(seed)
+    for prefix, per_class in (('train', train_per_class), ('t10k', test_per_class)):
+        labels = np.tile(np.arange(10), per_class)
+        write_idx(Path(root) / f'{prefix}-images-idx3-ubyte.gz', draw_textures(labels, rng))
+        write_idx(Path(root) / f'{prefix}-labels-idx1-ubyte.gz', labels)
+
+
 def write_cifar(root, num_classes, per_class=2):
     """Balanced random CIFAR-10 / CIFAR-100 pickles in their official layout."""
     rng = np.random.default_rng(0)

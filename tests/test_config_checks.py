@@ -7,12 +7,12 @@ from deitlt_mm.config_checks import check_cfg_options, load_config
 from deitlt_mm.errors import ConfigError
 
 REPO = Path(__file__).resolve().parents[1]
-DEMO_STUDENT = str(REPO / 'configs' / 'demo' / 'deitlt_tiny_fmnist_lt.py')
+PAPER_STUDENT = str(REPO / 'configs' / 'deitlt' / 'deitlt_b_cifar10_if100.py')
 
 
 @pytest.fixture(scope='module')
 def cfg():
-    return load_config(DEMO_STUDENT)
+    return load_config(PAPER_STUDENT)
 
 
 def test_keys_the_runner_reads_pass(cfg):
@@ -32,7 +32,8 @@ def test_a_typo_names_the_closest_key(cfg):
 
 
 def test_a_config_variable_names_the_keys_that_took_its_value(cfg):
-    # `max_epochs = 6` in the config: train_cfg.max_epochs is already 6 when options merge.
+    # `max_epochs = 1200` in the config: train_cfg.max_epochs is already 1200 when options
+    # merge.
     with pytest.raises(ConfigError) as error:
         check_cfg_options(cfg, {'max_epochs': 2})
     assert str(error.value) == (
@@ -45,6 +46,13 @@ def test_a_config_variable_names_the_keys_that_took_its_value(cfg):
     # No key of the same name: the keys holding the same value.
     with pytest.raises(ConfigError, match='Set `optim_wrapper.optimizer.lr` instead'):
         check_cfg_options(cfg, {'base_lr': 0.1})
+
+
+def test_the_demo_budget_variable_names_the_loop_key():
+    # The demo configs place their phases from `train_iters`, read with the file only.
+    demo = load_config(str(REPO / 'configs' / 'demo' / 'deitlt_tiny_fmnist_lt.py'))
+    with pytest.raises(ConfigError, match='Set `train_cfg.max_iters` instead'):
+        check_cfg_options(demo, {'train_iters': 100})
 
 
 def test_missing_config_file(tmp_path):

@@ -1,7 +1,8 @@
 """Offline end-to-end demo on Fashion-MNIST-LT: ``python tools/demo.py``.
 
 Chains the three configs under ``configs/demo/`` through ``tools/train.py`` and
-``tools/test.py`` (one process per stage, so each prints mmengine's usual logs):
+``tools/test.py`` (one process per stage runs both, so each prints mmengine's usual
+logs):
 
 1. ResNet32 teacher, SAM + CE-DRW (``--teacher paco``: SAM + PaCo);
 2. DeiT-LT student distilled from that teacher (``model.teacher_checkpoint``);
@@ -16,11 +17,16 @@ warnings, figures and wall time per stage). Training runs in bf16
 autocast where the CPU has bf16 instructions and runs bf16 matmuls clearly faster than
 fp32 (``--precision auto``; ``bf16`` / ``fp32`` force either), testing in fp32.
 
+Each stage's budget is a number of iterations (``IterBudgetTrainLoop``), so on other
+data (``--data-root``: any four IDX files) every stage takes as many optimizer steps,
+and about as long, as on Fashion-MNIST-LT.
+
 The data are the official IDX files of the Debian package
 ``dataset-fashion-mnist``; when they are missing from the default folder the
 demo installs the package (as root, with apt-get) or says how to get it.
 """
 import argparse
+import json
 import os
 import os.path as osp
 import shutil
@@ -38,7 +44,7 @@ from deitlt_mm.engine.optimizers.mixed_precision import (  # noqa: E402
 )
 from deitlt_mm.evaluation import format_comparison_table, load_long_tail_results  # noqa: E402
 from deitlt_mm.evaluation.plot import plot_per_class_accuracy  # noqa: E402
-from deitlt_mm.fileio import dump_json_atomic  # noqa: E402
+from deitlt_mm.fileio import dump_json_atomic, resolve_checkpoint_path  # noqa: E402
 
 DEBIAN_PACKAGE = 'dataset-fashion-mnist'
 DEBIAN_DATA_ROOT = '/usr/share/datasets/fashion-mnist'
@@ -71,11 +77,11 @@ def parse_args(argv=None):
                         help='recipe of the ResNet32 teacher: CE-DRW or PaCo, both with SAM')
     parser.add_argument('--data-root', default=DEBIAN_DATA_ROOT,
                         help='folder of the Fashion-MNIST IDX files (.gz or raw)')
-    # Measured on 2 shared cores: with another job running, 2 threads per stage stall
-    # on each other (ResNet32 step 5 s) where 1 thread takes 1 s.
-    parser.add_argument('--threads', type=int, default=1,
-                        help='torch threads of each stage (OMP_NUM_THREADS); 1 suits a '
-                        'shared 2-core machine, raise it on an idle or larger one')
+    parser.add_argument('--threads', type=int, default=usable_cores(),
+                        help='torch threads of each stage (OMP_NUM_THREADS); default: the '
+                        'cores this process may use, right on an idle machine; on one '
+                        'shared with other jobs, fewer (e.g. 1) avoid threads stalling '
+                        'each other')
     parser.add_argument('--precision', choices=('auto', 'bf16', 'fp32'), default='auto',
                         help='training precision of the three stages: bf16 autocast '
                         '(train.py --amp) or fp32; auto (default) = bf16 where the CPU has '
@@ -89,6 +95,13 @@ def parse_args(argv=None):
     else:
         args.precision_reason = 'set by --precision'
     return args
+
+
+def usable_cores():
+    """The CPU cores this process may run on (its affinity), else all of them."""
+    if hasattr(os, 'sched_getaffinity'):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 def auto_precision(threads):
@@ -133,16 +146,22 @@ def banner(text):
     print(f'\n{"=" * 78}\n== {text}\n{"=" * 78}', flush=True)
 
 
-def run_tool(args, threads):
-    command = [sys.executable, *args]
-    print(f'$ OMP_NUM_THREADS={threads} ' + ' '.join(command), flush=True)
-    subprocess.run(command, cwd=REPO, check=True,
-                   env=dict(os.environ, OMP_NUM_THREADS=str(threads)))
+# Runs tools one after the other in one interpreter: `python -c RUN_TOOLS ARGV_JSON`,
+# ARGV_JSON a list of argv lists (script first), each run as `python <argv...>` would.
+RUN_TOOLS = ('import json, runpy, sys\n'
+             'for argv in json.loads(sys.argv[1]):\n'
+             '    sys.argv = argv\n'
+             '    runpy.run_path(argv[0], run_name="__main__")')
 
 
-def last_checkpoint(work_dir):
-    with open(osp.join(work_dir, 'last_checkpoint'), encoding='utf-8') as f:
-        return f.read().strip()
+def run_tools(argvs, threads):
+    """Run ``tools/<script> args`` for each argv of ``argvs``, in order, in one child
+    process with ``threads`` torch threads (one start-up of torch and mmengine instead
+    of one per tool); a failing tool stops the process with its exit status."""
+    for argv in argvs:
+        print(f'$ OMP_NUM_THREADS={threads} python ' + ' '.join(argv), flush=True)
+    subprocess.run([sys.executable, '-c', RUN_TOOLS, json.dumps(argvs)], cwd=REPO,
+                   check=True, env=dict(os.environ, OMP_NUM_THREADS=str(threads)))
 
 
 def degenerate_teacher_warnings(results):
@@ -179,18 +198,18 @@ def main(argv=None):
         if stage == 'deitlt':
             options.append(f'model.teacher_checkpoint={teacher_checkpoint}')
         stage_start = time.time()
-        banner(f'stage {number}/{len(STAGES)}: train {label} ({config}), {args.precision}')
-        # No validation inside training: the test stage evaluates the checkpoint next.
+        banner(f'stage {number}/{len(STAGES)}: train {label} ({config}), {args.precision}, '
+               'then test it on the balanced test set')
+        # No validation inside training: the test evaluates the checkpoint next, the work
+        # dir's latest (the last epoch's, whose number follows the data size).
         amp = ['--amp'] if args.precision == 'bf16' else []
-        run_tool(['tools/train.py', config, '--work-dir', stage_dir, *amp, '--cfg-options',
-                  *options, f'train_cfg.val_begin={NO_VALIDATION_EPOCH}'], args.threads)
-        checkpoint = last_checkpoint(stage_dir)
-        if stage == 'teacher':
-            teacher_checkpoint = checkpoint
-        banner(f'stage {number}/{len(STAGES)}: test {label} on the balanced test set')
         results_file = osp.join(stage_dir, 'results.json')
-        run_tool(['tools/test.py', config, checkpoint, '--work-dir', stage_dir,
-                  '--out', results_file, '--cfg-options', *options], args.threads)
+        run_tools([['tools/train.py', config, '--work-dir', stage_dir, *amp, '--cfg-options',
+                    *options, f'train_cfg.val_begin={NO_VALIDATION_EPOCH}'],
+                   ['tools/test.py', config, stage_dir, '--work-dir', stage_dir, '--out',
+                    results_file, '--cfg-options', *options]], args.threads)
+        if stage == 'teacher':
+            teacher_checkpoint = resolve_checkpoint_path(stage_dir)
         # One LongTailAccuracy per demo config (prefix long_tail).
         results[label], = load_long_tail_results(results_file).values()
         plot_per_class_accuracy(results[label], osp.join(stage_dir, 'per_class.png'),

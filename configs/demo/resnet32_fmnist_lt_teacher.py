@@ -1,14 +1,20 @@
 # Demo stage 1: the CIFAR ResNet32 teacher on Fashion-MNIST-LT (IF100, 14,886
 # training images) at 32 px, trained with SAM and CE-DRW like the paper's CIFAR
-# teachers (SGD momentum 0.9, wd 2e-4, batch 128), compressed to a few epochs for
-# 2 CPU cores: warmup then cosine, DRW for the last epoch.
+# teachers (SGD momentum 0.9, wd 2e-4, batch 128), compressed for 2 CPU cores:
+# warmup then cosine, DRW for the second half.
 _base_ = [
     '../_base_/models/resnet32_cifar_ce_drw.py',
     '../_base_/datasets/fashion_mnist_lt.py',
     '../_base_/default_runtime.py',
 ]
 
-max_epochs = 2
+# Budget: 234 iterations of 128 images, 2 epochs of Fashion-MNIST-LT (117 batches each),
+# on any data (IterBudgetTrainLoop: more epochs on a smaller set, fewer on a larger one).
+# Warm-up over the first half, cosine over the second, DRW in the second half: iterations
+# computed here from the budget.
+train_iters = 234
+warmup_iters = train_iters // 2
+drw_iter = train_iters // 2
 
 model = dict(head=dict(num_classes=10))
 
@@ -21,17 +27,16 @@ optim_wrapper = dict(
     adaptive=False,
     optimizer=dict(type='SGD', lr=0.1, momentum=0.9, weight_decay=2e-4))
 param_scheduler = [
-    dict(type='LinearLR', start_factor=0.1, by_epoch=True, begin=0, end=1,
-         convert_to_iter_based=True),
-    # Ends at train_cfg.max_epochs (mmengine's Runner), T_max = end - begin.
-    dict(type='CosineAnnealingLR', eta_min=0.0, by_epoch=True, begin=1,
-         convert_to_iter_based=True),
+    dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=warmup_iters),
+    # Ends at train_cfg.max_iters (mmengine's Runner), T_max = end - begin.
+    dict(type='CosineAnnealingLR', eta_min=0.0, by_epoch=False, begin=warmup_iters),
 ]
-custom_hooks = [dict(type='DRWHook', drw=max_epochs - 1, no_mixup_drw=False)]
+custom_hooks = [dict(type='DRWHook', drw=drw_iter, by_epoch=False, no_mixup_drw=False)]
 
-train_cfg = dict(by_epoch=True, max_epochs=max_epochs, val_interval=max_epochs)
+# Validates (when a val loop is configured) and saves after the last epoch only.
+train_cfg = dict(type='IterBudgetTrainLoop', max_iters=train_iters)
 val_cfg = dict()
 test_cfg = dict()
 auto_scale_lr = dict(base_batch_size=128, enable=False)
 
-default_hooks = dict(logger=dict(interval=20), checkpoint=dict(interval=max_epochs))
+default_hooks = dict(logger=dict(interval=20), checkpoint=dict(interval=-1))

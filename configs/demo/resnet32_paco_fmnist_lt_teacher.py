@@ -2,7 +2,7 @@
 # with PaCo + SAM on Fashion-MNIST-LT (IF100) at 32 px, the CIFAR PaCo recipe
 # (../_base_/models/resnet32_cifar_paco.py, two views of
 # ../_base_/datasets/pipelines/paco_cifar.py, SGD lr 0.05 momentum 0.9 wd 5e-4, batch
-# 128, SAM rho 0.05) at the demo's budget of 2 epochs: warmup then cosine.
+# 128, SAM rho 0.05) at the demo's budget: warmup then cosine.
 _base_ = [
     '../_base_/models/resnet32_cifar_paco.py',
     '../_base_/datasets/fashion_mnist_lt.py',
@@ -11,7 +11,12 @@ _base_ = [
     '../_base_/default_runtime.py',
 ]
 
-max_epochs = 2
+# Budget: 232 iterations of 128 images, 2 epochs of Fashion-MNIST-LT (116 whole batches
+# each), on any data (IterBudgetTrainLoop: more epochs on a smaller set, fewer on a larger
+# one). Warm-up over the first half, cosine over the second: iterations computed here
+# from the budget.
+train_iters = 232
+warmup_iters = train_iters // 2
 
 model = dict(head=dict(num_classes=10))
 # Each of the two views is normalised like a single image.
@@ -27,11 +32,12 @@ train_pipeline = [
 train_dataloader = dict(batch_size=128, drop_last=True, dataset=dict(pipeline=train_pipeline))
 
 param_scheduler = [
-    dict(type='LinearLR', start_factor=0.1, by_epoch=True, begin=0, end=1,
-         convert_to_iter_based=True),
-    dict(type='CosineAnnealingLR', eta_min=0.0, by_epoch=True, begin=1, end=max_epochs,
-         T_max=max_epochs - 1, convert_to_iter_based=True),
+    dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=warmup_iters),
+    # Ends at train_cfg.max_iters (mmengine's Runner), T_max = end - begin.
+    dict(type='CosineAnnealingLR', eta_min=0.0, by_epoch=False, begin=warmup_iters),
 ]
-train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs)
+# _delete_: the base's 400-epoch loop; validates (when a val loop is configured) after the
+# last epoch only.
+train_cfg = dict(_delete_=True, type='IterBudgetTrainLoop', max_iters=train_iters)
 
-default_hooks = dict(logger=dict(interval=20), checkpoint=dict(interval=max_epochs))
+default_hooks = dict(logger=dict(interval=20), checkpoint=dict(interval=-1))

@@ -74,7 +74,7 @@ def test_config_builds_and_trains_one_batch(config, tmp_path):
         METRICS.build(copy.deepcopy(evaluator))
 
     # As mmengine's Runner: the dataset config's data_preprocessor goes to the model, a
-    # scheduler without `end` ends at max_epochs.
+    # scheduler without `end` ends at max_epochs (max_iters when by iteration).
     model_cfg = shrink(copy.deepcopy(cfg.model))
     model_cfg.setdefault('data_preprocessor', copy.deepcopy(cfg.get('data_preprocessor')))
     if model_cfg.get('teacher_class_map_file'):  # the datasets' map, moved to tmp_path
@@ -84,7 +84,8 @@ def test_config_builds_and_trains_one_batch(config, tmp_path):
     schedulers = cfg.param_scheduler if isinstance(cfg.param_scheduler, list) \
         else [cfg.param_scheduler]
     for scheduler in copy.deepcopy(schedulers):
-        scheduler.setdefault('end', cfg.train_cfg.max_epochs)
+        scheduler.setdefault('end', cfg.train_cfg.max_epochs if scheduler.get('by_epoch', True)
+                             else cfg.train_cfg.max_iters)
         if scheduler.pop('convert_to_iter_based', False):
             PARAM_SCHEDULERS.get(scheduler.pop('type')).build_iter_from_epoch(
                 optim_wrapper, epoch_length=10, **scheduler)

@@ -43,6 +43,18 @@ STUDENT_SCHEDULE = ('deitlt/*', 'demo/deit*')
 ORIGINAL_ORDER_TEACHER = ('deitlt/deitlt_b_imagenetlt.py', 'deitlt/deitlt_b_inat18.py')
 STUDENT_ORDER_TEACHER = ('deitlt/deitlt_b_cifar*', 'deitlt/baselines/*_dist_token_labels.py',
                          'demo/deitlt_tiny_fmnist_lt.py')
+DEMO_TEACHER = ('demo/resnet32_fmnist_lt_teacher.py', )
+DEMO_STUDENTS = ('demo/deit*', )
+
+
+def iteration_schedule(start_factor, eta_min, warmup_iters):
+    """The demo's warm-up + cosine, by iteration (the cosine ends at max_iters)."""
+    return [dict(type='LinearLR', start_factor=start_factor, by_epoch=False, begin=0,
+                 end=warmup_iters),
+            dict(type='CosineAnnealingLR', eta_min=eta_min, by_epoch=False,
+                 begin=warmup_iters)]
+
+
 CHANGED = [
     # One ViT (part 3): the no-distillation baseline is the student's backbone without its
     # DIST token (and head), with a linear head on CLS and DeiT's classifier init.
@@ -99,6 +111,30 @@ CHANGED = [
        [dict(type='DRWHook', drw=drw, no_mixup_drw=False)])
       for config, drw in (('deitlt/deitlt_b_imagenetlt.py', 1200),
                           ('deitlt/deitlt_b_inat18.py', 900))],
+    # Issue 9 part 4: the demo's budgets are iterations on any data (IterBudgetTrainLoop:
+    # whole epochs, the last one cut at max_iters), the phases iterations computed from
+    # them: on Fashion-MNIST-LT (117 batches an epoch) the same points as the epochs
+    # before. Validation and checkpoint after the last epoch only, whose number follows
+    # the data.
+    (DEMO_TEACHER, 'max_epochs', 2, ABSENT),
+    *[(DEMO_TEACHER, key, ABSENT, value)
+      for key, value in (('train_iters', 234), ('warmup_iters', 117), ('drw_iter', 117))],
+    (DEMO_TEACHER, 'train_cfg', ANY, dict(type='IterBudgetTrainLoop', max_iters=234)),
+    (DEMO_TEACHER, 'param_scheduler', ANY, iteration_schedule(0.1, 0.0, 117)),
+    (DEMO_TEACHER, 'custom_hooks', [dict(type='DRWHook', drw=1, no_mixup_drw=False)],
+     [dict(type='DRWHook', drw=117, by_epoch=False, no_mixup_drw=False)]),
+    # The student's and the baseline's epoch variables are now the base schedule's,
+    # which the budget loop does not read.
+    (DEMO_STUDENTS, 'max_epochs', 6, 1200),
+    (DEMO_STUDENTS, 'warmup_epochs', 1, 5),
+    *[(DEMO_STUDENTS, key, ABSENT, value)
+      for key, value in (('train_iters', 702), ('warmup_iters', 117), ('drw_iter', 585))],
+    (DEMO_STUDENTS, 'train_cfg', ANY, dict(type='IterBudgetTrainLoop', max_iters=702)),
+    (DEMO_STUDENTS, 'param_scheduler', ANY, iteration_schedule(0.01, 1e-5, 117)),
+    (('demo/deitlt_tiny_fmnist_lt.py', ), 'custom_hooks',
+     [dict(type='DRWHook', drw=5, no_mixup_drw=True)],
+     [dict(type='DRWHook', drw=585, by_epoch=False, no_mixup_drw=True)]),
+    (('demo/*', ), 'default_hooks.checkpoint.interval', ANY, -1),
 ]
 
 
