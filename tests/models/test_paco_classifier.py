@@ -67,7 +67,7 @@ def test_queue_push_values_and_pointer_wrap():
             with torch.no_grad():
                 expected_keys = query_embedding(model, key_images)
         model(**batch, mode='loss')
-        step = model._step
+        step = model.last_key_step
         # The loss contrasts against the queue as it was before this step's push ...
         assert torch.equal(step.queue, before) and torch.equal(step.queue_labels, before_labels)
         # ... and the keys land at the pointer, everything else unchanged.
@@ -141,7 +141,7 @@ def test_keys_and_labels_of_all_ranks_are_pushed(monkeypatch):
     monkeypatch.setattr(paco_classifier, 'all_gather', two_rank_all_gather)
     model = build_paco(queue_size=16)
     model(**model.data_preprocessor(two_view_batch(0), training=True), mode='loss')
-    step = model._step
+    step = model.last_key_step
     torch.testing.assert_close(model.queue[:2 * BATCH],
                                torch.cat([step.keys, step.keys.flip(0) + 1]))
     assert torch.equal(model.queue_labels[:2 * BATCH],
@@ -221,7 +221,7 @@ def _ddp_rank(rank, port, out_dir):
         steps = []
         for step in range(2):
             ddp.train_step(two_view_batch(10 * step + rank), wrapper)
-            steps.append((model._step.keys, model._step.labels))
+            steps.append((model.last_key_step.keys, model.last_key_step.labels))
         # Shuffle BN across ranks and back: with BN on running statistics (eval, the same
         # on both ranks), keys do not depend on the batch, so shuffled and plain encoding
         # must agree.
