@@ -22,6 +22,8 @@ from mmengine.logging import MessageHub
 from deitlt_mm.compat import use_weights_only_local_loader
 from deitlt_mm.config_checks import check_cfg_options, load_config
 from deitlt_mm.datasets import RandomImageDataset
+from deitlt_mm.datasets.class_map import save_class_map
+from deitlt_mm.datasets.class_map_file import check_teacher_class_map
 from deitlt_mm.engine.hooks import NonFiniteCheckHook, NumClassesCheckHook
 from deitlt_mm.fileio import atomic_write, check_writable, load_checkpoint_file
 from deitlt_mm.models.utils import extract_state_dict, load_converted_state_dict
@@ -31,6 +33,7 @@ REPO = Path(__file__).resolve().parents[2]
 DOC = REPO / 'docs' / 'bad_inputs.md'
 SMOKE = str(REPO / 'configs' / 'smoke' / 'tiny_resnet_random_lt.py')
 DEMO_STUDENT = str(REPO / 'configs' / 'demo' / 'deitlt_tiny_fmnist_lt.py')
+IMAGENET_LT = str(REPO / 'configs' / 'deitlt' / 'deitlt_b_imagenetlt.py')
 
 
 def documented_messages():
@@ -69,6 +72,32 @@ def _classifier(classes):
     model.head.fc = nn.Linear(2, classes)
     model.head.num_classes = classes
     return model
+
+
+def _student(head_classes=4, teacher_classes=4, **kwargs):
+    """A tiny DistillClassifier config with a ResNet teacher (no weights)."""
+    return dict(
+        type='DistillClassifier',
+        backbone=dict(type='DistilledVisionTransformer',
+                      arch=dict(embed_dims=16, num_layers=1, num_heads=2), img_size=8,
+                      patch_size=4),
+        head=dict(type='DualHead', num_classes=head_classes, in_channels=16),
+        teacher=dict(type='ImageClassifier', backbone=dict(type='ResNetCifarOptionA', depth=8),
+                     neck=dict(type='GlobalAveragePooling'),
+                     head=dict(type='LinearClsHead', num_classes=teacher_classes,
+                               in_channels=64)),
+        **kwargs)
+
+
+def _class_map_file(path, classes):
+    save_class_map(path, {label: label for label in range(classes)}, [1] * classes)
+    return str(path)
+
+
+def _two_maps():
+    cfg = load_config(IMAGENET_LT)
+    cfg.train_dataloader.dataset.data_root = 'elsewhere'
+    return _raised(check_teacher_class_map, cfg)
 
 
 def _disk_full(tmp_path, monkeypatch):
@@ -140,6 +169,15 @@ def producers(tmp_path, monkeypatch):
         'out-unwritable': lambda: _raised(check_writable, 'a_file/sub/r.json', what='--out'),
         'out-not-folder': lambda: _raised(check_writable, 'a_file/r.json', what='--out'),
         'disk-full': lambda: _disk_full(tmp_path, monkeypatch),
+        'teacher-classes': lambda: _raised(MODELS.build, _student(4, 5)),
+        'teacher-map-needed': lambda: _raised(MODELS.build, _student(
+            teacher_label_order='original')),
+        'teacher-map-missing': lambda: _raised(MODELS.build, _student(
+            teacher_label_order='original', teacher_class_map_file='data/x/class_map.json')),
+        'teacher-map-classes': lambda: _raised(MODELS.build, _student(
+            teacher_label_order='original',
+            teacher_class_map_file=_class_map_file(tmp_path / 'map3.json', 3))),
+        'teacher-two-maps': _two_maps,
     }
 
 
