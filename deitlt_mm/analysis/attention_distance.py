@@ -148,9 +148,10 @@ def attention_distance_report(runs: Sequence[Tuple[str, str, str]], out_dir: str
     models = {}
     for name, config, checkpoint in runs:
         model = init_model(config, checkpoint, device=device, cfg_options=cfg_options)
+        vit_backbone(model, config)  # before the test set is read
         loader = build_test_loader(model._config, num_images)
         print(f'attention distance of {name}: {len(loader.dataset)} test images', flush=True)
-        distances, geometry = model_attention_distance(model, loader, name, progress)
+        distances, geometry = model_attention_distance(model, loader, config, progress)
         models[name] = dict(config=config, checkpoint=checkpoint, **geometry,
                             layers=attention_distance_entry(distances))
     dump_json_atomic(dict(definition=DEFINITION, unit='pixels of the model input',

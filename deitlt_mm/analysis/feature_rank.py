@@ -197,6 +197,7 @@ def feature_rank_report(config: str, checkpoint: str, out_dir: str,
     for path in paths.values():
         check_writable(path, what='--out')
     model = init_model(config, checkpoint, device=device, cfg_options=cfg_options)
+    vit_backbone(model, config)  # before the test set is read
     num_classes = int(model.head.num_classes)
     groups = class_groups(model._config, num_classes, train_class_counts(model))
     loader = build_test_loader(model._config, num_images)
