@@ -201,7 +201,7 @@ def feature_rank_report(config: str, checkpoint: str, out_dir: str,
     num_classes = int(model.head.num_classes)
     groups = class_groups(model._config, num_classes, train_class_counts(model))
     loader = build_test_loader(model._config, num_images)
-    print(f'feature rank: {len(loader.dataset)} test images', flush=True)
+    print(f'feature rank of {config}: {len(loader.dataset)} test images', flush=True)
     final, blocks, labels = collect_token_features(model, loader, config, progress)
     class_names = model._dataset_meta.get('classes')
     report = dict(definition=DEFINITION, centred=centre, config=config, checkpoint=checkpoint,
