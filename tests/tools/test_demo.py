@@ -26,7 +26,7 @@ def test_demo_runs_all_stages_and_reports(tmp_path):
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
 
     summary = json.loads((work_dir / 'summary.json').read_text())
-    assert set(summary['wall_s']) == {'teacher', 'deitlt', 'baseline', 'total'}
+    assert set(summary['wall_s']) == {'teacher', 'deitlt', 'baseline', 'analyses', 'total'}
     table_lines = summary['table'].splitlines()
     rows = {line.split('|')[0].strip(): [cell.strip() for cell in line.split('|')[1:]]
             for line in table_lines[2:]}
@@ -58,6 +58,22 @@ def test_demo_runs_all_stages_and_reports(tmp_path):
         # run never builds the training set.
         assert long_tail['train_class_counts'] == [100, 59, 35, 21, 12, 7, 4, 2, 1, 1]
         assert (work_dir / stage / 'per_class.png').read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
+    # The analyses of the two students, linked from the summary.
+    analyses = summary['analyses']
+    assert set(analyses) == {
+        'attention_distance', 'attention_distance_json', 'feature_rank_deitlt',
+        'feature_rank_deitlt_json', 'feature_rank_baseline', 'feature_rank_baseline_json',
+        'runs_table', 'runs_csv', 'runs_per_class'}
+    for name, path in analyses.items():
+        assert Path(path).is_file() and work_dir / 'analysis' in Path(path).parents, name
+        assert f'  {name}: {path}' in proc.stdout
+    distance = json.loads(Path(analyses['attention_distance_json']).read_text())['models']
+    assert list(distance) == ['DeiT-LT', 'DeiT no distill']
+    assert distance['DeiT-LT']['num_images'] == 20  # the whole stub test set (< 500)
+    assert len(distance['DeiT-LT']['layers']) == 4
+    assert list(json.loads(Path(analyses['feature_rank_baseline_json']).read_text())[
+        'tokens']) == ['cls']
+    assert Path(analyses['runs_table']).read_text().count('\n| deitlt |') == 4
     # The student was distilled from the teacher this run trained, with DRW at its end.
     # The training and the test run of the stage each log into a timestamped folder.
     student_log = '\n'.join(log.read_text() for log in (work_dir / 'deitlt').glob('*/*.log'))
