@@ -173,6 +173,8 @@ def plot_feature_rank(report: dict, path: str, title: Optional[str] = None) -> s
         block_ax.plot([b['block'] for b in spectra['blocks']],
                       [b['effective_rank'] for b in spectra['blocks']], styles[token],
                       marker='o', color='black', label=token.upper())
+    block_ax.set_xticks(sorted({b['block'] for spectra in report['tokens'].values()
+                                for b in spectra['blocks']}))
     block_ax.set_xlabel('block')
     block_ax.set_ylabel('effective rank')
     block_ax.set_title(f'After each block, all {report["num_images"]} images')
