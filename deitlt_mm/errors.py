@@ -62,6 +62,10 @@ class CheckpointMismatchError(RunError, KeyError, ValueError):
     """
 
 
+class MissingPackageError(RunError, ImportError):
+    """An optional package that the run was asked to use is not installed."""
+
+
 # Errors of the environment reported like a RunError (their message names the problem).
 REPORTED_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
 

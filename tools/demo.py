@@ -38,6 +38,11 @@ import torch
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, REPO)
+from deitlt_mm.analysis import (  # noqa: E402
+    attention_distance_report,
+    feature_rank_report,
+    summarize_runs,
+)
 from deitlt_mm.engine.optimizers.mixed_precision import (  # noqa: E402
     cpu_bf16_instructions,
     cpu_bf16_matmul_speedup,
@@ -221,9 +226,12 @@ def main(argv=None):
     table = format_comparison_table({
         label: results[label] for label in ('teacher ResNet32', 'DeiT no distill', 'DeiT-LT')})
     warnings = degenerate_teacher_warnings(results)
+    analysis_start = time.time()
+    analyses = run_analyses(work_dir, data_root, args.threads)
+    wall_s['analyses'] = round(time.time() - analysis_start, 1)
     total_s = round(time.time() - start, 1)
     dump_json_atomic(dict(table=table, warnings=warnings, teacher=args.teacher,
-                          wall_s=dict(wall_s, total=total_s),
+                          analyses=analyses, wall_s=dict(wall_s, total=total_s),
                           precision=args.precision, precision_reason=args.precision_reason,
                           long_tail={label: r.to_dict() for label, r in results.items()}),
                      osp.join(work_dir, 'summary.json'))
@@ -235,6 +243,41 @@ def main(argv=None):
           + ', '.join(f'{stage} {seconds:.0f} s' for stage, seconds in wall_s.items())
           + f')\nper-class plots: {work_dir}/*/per_class.png; '
           f'figures: {work_dir}/summary.json', flush=True)
+    print('analyses (tools/analysis/, README "Analyses"):\n' + '\n'.join(
+        f'  {name}: {path}' for name, path in analyses.items()), flush=True)
+
+
+# Test images of the analyses: 500 for attention distance (a mean over 64 queries of
+# each image; 500 images put it within a few hundredths of a pixel of the whole test
+# set's), 2,000 for the feature rank (200 per class, more than the 64 feature dims).
+ATTENTION_IMAGES = 500
+FEATURE_RANK_IMAGES = 2000
+
+
+def run_analyses(work_dir, data_root, threads):
+    """Attention distance and feature rank of the two students, and all runs in one
+    table (tools/analysis/); returns the written files by name."""
+    torch.set_num_threads(threads)
+    out = osp.join(work_dir, 'analysis')
+    options = {'test_dataloader.dataset.data_root': data_root}
+    students = [(stage, label, osp.join(REPO, config),
+                 resolve_checkpoint_path(osp.join(work_dir, stage)))
+                for stage, config, label in STAGES if stage != 'teacher']
+    banner('analyses: attention distance and feature rank of the two students')
+    paths = attention_distance_report([run[1:] for run in students], out, ATTENTION_IMAGES,
+                                      cfg_options=options)
+    files = dict(attention_distance=paths['png'], attention_distance_json=paths['json'])
+    for stage, label, config, checkpoint in students:
+        paths = feature_rank_report(config, checkpoint, osp.join(out, stage),
+                                    FEATURE_RANK_IMAGES, cfg_options=options,
+                                    title=f'{label}, Fashion-MNIST-LT test')
+        files.update({f'feature_rank_{stage}': paths['png'],
+                      f'feature_rank_{stage}_json': paths['json']})
+    written = summarize_runs([osp.join(work_dir, stage, 'results.json')
+                              for stage, _, _ in STAGES], out)
+    files.update(runs_table=written['markdown'], runs_csv=written['csv'],
+                 runs_per_class=written['png'])
+    return files
 
 
 if __name__ == '__main__':

@@ -4,7 +4,9 @@
 checkpoint (the one its ``last_checkpoint`` file names).
 
 Prints the metrics (overall / head / mid / tail top-1 for each prediction the
-model makes) and, with ``--out``, writes them as JSON (atomically): ``metrics``, the
+model makes; progress lines at least every tenth of the test set) and, with ``--out``,
+writes them as JSON (atomically): ``config``, ``checkpoint``, its ``epoch`` / ``iter``
+(from the checkpoint's meta), ``metrics``, the
 evaluator's flat scalars, and ``long_tail``, the structured results of every
 ``LongTailAccuracy`` by its prefix (``LongTailResults.to_dict()``: per-prediction
 figures and per-class accuracies, class groups, training counts).
@@ -23,6 +25,7 @@ sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..'))
 from deitlt_mm.compat import finish_distributed, init_distributed  # noqa: E402, I001
 from deitlt_mm.datasets.class_map_file import check_teacher_class_map  # noqa: E402
 from deitlt_mm.config_checks import check_cfg_options, load_config  # noqa: E402
+from deitlt_mm.engine.test_progress import log_test_progress  # noqa: E402
 from deitlt_mm.errors import exit_on_run_error  # noqa: E402
 from deitlt_mm.evaluation import LongTailAccuracy, format_metrics  # noqa: E402
 from deitlt_mm.evaluation.results import to_jsonable  # noqa: E402
@@ -76,9 +79,10 @@ def main(argv=None):
     # As mmengine's Runner.load_checkpoint: hooks read the checkpoint's meta (the
     # training class counts of TrainClassCountsHook).
     runner.call_hook('after_load_checkpoint', checkpoint=checkpoint)
+    log_test_progress(runner)
     metrics = runner.test()
     if is_main_process():
-        report(metrics, long_tail_results(runner), args)
+        report(metrics, long_tail_results(runner), args, checkpoint.get('meta') or {})
     # Only after success: on an error a barrier would wait for ranks still testing.
     finish_distributed()
 
@@ -89,11 +93,13 @@ def long_tail_results(runner) -> dict:
             if isinstance(metric, LongTailAccuracy)}
 
 
-def report(metrics: dict, long_tail: dict, args) -> None:
+def report(metrics: dict, long_tail: dict, args, checkpoint_meta: dict) -> None:
     print(format_metrics(metrics, long_tail))
     if args.out:
         dump_json_atomic(
             dict(config=args.config, checkpoint=args.checkpoint,
+                 # Training progress of the checkpoint (None for a plain state dict).
+                 epoch=checkpoint_meta.get('epoch'), iter=checkpoint_meta.get('iter'),
                  metrics=to_jsonable(metrics),
                  long_tail={prefix: results.to_dict() for prefix, results in long_tail.items()}),
             args.out)

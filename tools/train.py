@@ -15,6 +15,11 @@ from deitlt_mm.config_checks import check_cfg_options, load_config  # noqa: E402
 from deitlt_mm.errors import exit_on_run_error  # noqa: E402
 from deitlt_mm.engine.compile_student import compile_student, pop_compile_cfg  # noqa: E402
 from deitlt_mm.engine.optimizers import enable_mixed_precision  # noqa: E402
+from deitlt_mm.engine.vis_backends import (  # noqa: E402
+    VIS_BACKENDS,
+    add_vis_backends,
+    check_vis_backends,
+)
 
 
 def parse_args(argv=None):
@@ -31,6 +36,11 @@ def parse_args(argv=None):
     parser.add_argument('--auto-scale-lr', action='store_true',
                         help='scale the lr by the effective batch (per-device batch x '
                         'devices x gradient accumulation) / auto_scale_lr.base_batch_size')
+    parser.add_argument('--vis-backend', nargs='+', choices=sorted(VIS_BACKENDS), default=[],
+                        help='live curves besides the log: tensorboard (event files in '
+                        '<work-dir>/<timestamp>/vis_data, `tensorboard --logdir <work-dir>`) '
+                        'and/or wandb (project deitlt_mm); training loss and lr, and after '
+                        'every validation each metric incl. long_tail/<token>/head|mid|tail')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config keys, e.g. train_cfg.max_epochs=3')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm'], default='none',
@@ -64,6 +74,7 @@ def merge_args(cfg: Config, args) -> Config:
     if args.cfg_options is not None:
         check_cfg_options(cfg, args.cfg_options)
         cfg.merge_from_dict(args.cfg_options)
+    add_vis_backends(cfg, args.vis_backend)
     if args.auto_scale_lr:
         if 'auto_scale_lr' not in cfg:
             raise SystemExit(f'--auto-scale-lr: {args.config} has no `auto_scale_lr` '
@@ -92,6 +103,7 @@ def main(argv=None):
     args = parse_args(argv)
     cfg = merge_args(load_config(args.config), args)
     check_teacher_class_map(cfg)
+    check_vis_backends(cfg)
     # `compile` compiles the student network, not mmengine's whole train_step.
     compile_cfg = pop_compile_cfg(cfg)
     init_distributed(args.launcher)

@@ -25,6 +25,8 @@ default_hooks = dict(
     visualization=dict(type='VisualizationHook', enable=False),
     # Training class counts -> checkpoints -> LongTailAccuracy (shot split, per-class counts).
     train_class_counts=dict(type='TrainClassCountsHook'),
+    # Gradient accumulation windows restart every epoch, as in the reference.
+    accumulation=dict(type='EpochAccumulationHook'),
 )
 
 env_cfg = dict(

@@ -1,5 +1,9 @@
 # ResNet32 teacher, PaCo + SAM (rho 0.05) on CIFAR-100-LT IF50.
-_base_ = ['./resnet32_paco-sam_cifar100-lt-if100.py']
+_base_ = [
+    '../_base_/models/resnet32_cifar_paco.py',
+    '../_base_/datasets/cifar100_lt_if50_paco.py',
+    '../_base_/schedules/teacher_cifar_paco_sam_400e.py',
+    '../_base_/default_runtime.py',
+]
 
-# The IF50 training set; the test set is the same balanced one.
-train_dataloader = dict(dataset=dict(imb_factor=0.02))
+model = dict(head=dict(num_classes=100))

@@ -13,6 +13,7 @@ from typing import Dict, Sequence, Tuple, Union
 
 import numpy as np
 
+from ..errors import ConfigValueError
 from ..fileio import atomic_write
 
 # numpy 1.24 (npysort/quicksort.cpp): partitions with ``hi - lo > 15`` are split,
@@ -146,7 +147,7 @@ def class_order(class_map: Dict[int, int], source: str = 'class map') -> np.ndar
     for what, values in (('original labels', list(class_map)),
                          ('new indices', list(class_map.values()))):
         if sorted(values) != list(range(num_classes)):
-            raise ValueError(
+            raise ConfigValueError(
                 f'{source}: the {what} of a {num_classes}-class map must be exactly '
                 f'0..{num_classes - 1}, got {len(set(values))} distinct values from '
                 f'{min(values)} to {max(values)}.')
@@ -182,12 +183,12 @@ def load_class_map(path: Union[str, Path]) -> Tuple[Dict[int, int], np.ndarray]:
         class_map = {int(k): int(v) for k, v in payload['class_map'].items()}
         counts = np.asarray(payload['counts'], dtype=np.int64)
     except (OSError, ValueError, KeyError, TypeError) as err:
-        raise ValueError(
+        raise ConfigValueError(
             f'Class map file {path} is unreadable: expected JSON with keys '
             f'"class_map" (original label -> new index) and "counts" ({err}).') from err
     if sorted(class_map.values()) != list(range(len(class_map))) or \
             len(counts) != len(class_map):
-        raise ValueError(
+        raise ConfigValueError(
             f'Class map file {path}: "class_map" must be a bijection onto 0..C-1 and '
             f'"counts" must have C={len(class_map)} entries, got {len(counts)}.')
     return class_map, counts

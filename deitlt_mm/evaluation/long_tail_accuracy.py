@@ -8,13 +8,8 @@ from mmengine.evaluator import BaseMetric
 from mmengine.logging import print_log
 
 from ..registry import METRICS
-from .results import GROUPS, PLAIN, LongTailResults, PredictionAccuracy
+from .results import GROUPS, LongTailResults, PredictionAccuracy, prediction_fields
 from .teacher_check import check_teacher
-
-# (prediction name, data-sample field) of a student, in the order of the logged keys: the
-# average first, so ``save_best='auto'`` picks ``avg/top1``. A new prediction is one line.
-STUDENT_PREDICTIONS = (('avg', 'pred_score'), ('cls', 'pred_score_cls'),
-                       ('dist', 'pred_score_dist'), ('teacher', 'pred_score_teacher'))
 
 
 @METRICS.register_module()
@@ -22,7 +17,7 @@ class LongTailAccuracy(BaseMetric):
     """Top-1 / top-5 and mean per-class accuracy of head, mid and tail classes.
 
     Inputs (``process``): data samples with ``gt_label`` and either the student
-    scores of ``STUDENT_PREDICTIONS`` (``pred_score_cls``, ``pred_score_dist`` and
+    scores of ``results.STUDENT_PREDICTIONS`` (``pred_score_cls``, ``pred_score_dist`` and
     ``pred_score``, their average) or, for a plain classifier, only ``pred_score``.
     Per sample only the label and the top-k class indices of each score are kept, so
     results are small and mmengine's ``collect_results`` gathers them across ranks
@@ -104,9 +99,7 @@ class LongTailAccuracy(BaseMetric):
             if 'pred_score' not in sample:
                 raise KeyError('LongTailAccuracy: data sample has no "pred_score"; got keys '
                                f'{sorted(sample)}')
-            predictions = [(name, key) for name, key in STUDENT_PREDICTIONS if key in sample]
-            if len(predictions) == 1:  # plain classifier: its own pred_score only
-                predictions = [(PLAIN, 'pred_score')]
+            predictions = prediction_fields(sample)
             result = dict(gt_label=int(torch.as_tensor(sample['gt_label']).reshape(-1)[0]),
                           topk={})
             for name, key in predictions:

@@ -1,13 +1,10 @@
 """Per-class accuracy against training count, as a PNG."""
-import os
-import os.path as osp
 from typing import Optional
 
 import numpy as np
 
+from ..figures import label_groups, new_figure, save_figure, shade_groups
 from .results import PLAIN, LongTailResults
-
-BAND_COLOURS = {'head': '#d6e9f8', 'mid': '#fdebd0', 'tail': '#f9d6d5'}
 
 
 def plot_per_class_accuracy(results: LongTailResults, path: str,
@@ -23,19 +20,12 @@ def plot_per_class_accuracy(results: LongTailResults, path: str,
     Returns:
         str: ``path``. Head / mid / tail bands are shaded behind the curves.
     """
-    # A bare Figure on the Agg canvas: no display needed and pyplot's global
-    # backend state stays untouched.
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
     curves = {'acc' if name == PLAIN else name:
               np.asarray([np.nan if a is None else a for a in accuracy.per_class], dtype=float)
               for name, accuracy in results.predictions.items()}
     num_classes = len(next(iter(curves.values())))
     classes = np.arange(num_classes)
-    fig = Figure(figsize=(10, 4.5))
-    FigureCanvasAgg(fig)
-    ax = fig.subplots()
+    fig, ax = new_figure((10, 4.5))
 
     counts = results.train_class_counts
     # Bands and count bars go on the back axes, accuracy curves on the front one.
@@ -49,15 +39,9 @@ def plot_per_class_accuracy(results: LongTailResults, path: str,
         ax.set_zorder(back.get_zorder() + 1)
         ax.patch.set_visible(False)
 
-    groups = results.class_groups
-    if groups:
-        start = 0
-        for end in range(1, num_classes + 1):
-            if end == num_classes or groups[end] != groups[start]:
-                back.axvspan(start - 0.5, end - 0.5, zorder=0,
-                             color=BAND_COLOURS.get(groups[start], '#eeeeee'))
-                ax.text((start + end - 1) / 2, 102, groups[start], ha='center', va='bottom')
-                start = end
+    if results.class_groups:
+        shade_groups(back, results.class_groups)
+        label_groups(ax, results.class_groups, 102)
     for name, accuracy in curves.items():
         ax.plot(classes, accuracy, marker='.' if num_classes <= 100 else None,
                 linewidth=1, label=name.upper())
@@ -68,8 +52,4 @@ def plot_per_class_accuracy(results: LongTailResults, path: str,
     ax.legend(loc='lower left')
     if title:
         ax.set_title(title)
-    folder = osp.dirname(osp.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fig.tight_layout()
-    fig.savefig(path, format='png', dpi=100)
-    return path
+    return save_figure(fig, path)

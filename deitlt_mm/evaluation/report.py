@@ -9,7 +9,9 @@ HEADERS = {'top1': 'overall', 'head': 'head', 'mid': 'mid', 'tail': 'tail', 'top
 ROW_ORDER = ('cls', 'dist', 'avg', 'teacher')
 
 
-def _ordered_names(results: LongTailResults) -> List[str]:
+def ordered_prediction_names(results: LongTailResults) -> List[str]:
+    """Prediction names in reading order: :data:`ROW_ORDER`, then the others in the
+    metric's order."""
     names = list(results.predictions)
     return sorted(names, key=lambda name: ROW_ORDER.index(name) if name in ROW_ORDER
                   else len(ROW_ORDER) + names.index(name))
@@ -39,7 +41,7 @@ def format_long_tail_table(results: LongTailResults) -> str:
         classifier), columns overall / head / mid / tail [/ top5 when the results
         have it], percentages with two decimals (``-`` for an empty group).
     """
-    names = _ordered_names(results)
+    names = ordered_prediction_names(results)
     columns = ['top1', 'head', 'mid', 'tail']
     if any(results.predictions[name].top5 is not None for name in names):
         columns.append('top5')
@@ -63,7 +65,7 @@ def format_comparison_table(named_results: Mapping[str, LongTailResults]) -> str
     columns = ('top1', 'head', 'mid', 'tail')
     body = []
     for model_name, results in named_results.items():
-        for name in _ordered_names(results):
+        for name in ordered_prediction_names(results):
             label = model_name if name == PLAIN else f'{model_name} {name.upper()}'
             accuracy = results.predictions[name]
             body.append([label, *(_cell(getattr(accuracy, c)) for c in columns)])

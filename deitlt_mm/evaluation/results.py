@@ -10,7 +10,7 @@ import json
 import math
 import numbers
 from dataclasses import asdict, dataclass, field
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 import torch
@@ -19,6 +19,21 @@ GROUPS = ('head', 'mid', 'tail')
 # The prediction of a plain classifier (its `pred_score` only): its scalar keys have no
 # name level (`long_tail/top1`), as mmpretrain's Accuracy names them.
 PLAIN = 'pred'
+# (prediction name, data-sample field) of a student, in the order of the logged keys: the
+# average first, so ``save_best='auto'`` picks ``avg/top1``. A new prediction is one line.
+STUDENT_PREDICTIONS = (('avg', 'pred_score'), ('cls', 'pred_score_cls'),
+                       ('dist', 'pred_score_dist'), ('teacher', 'pred_score_teacher'))
+
+
+def prediction_fields(sample) -> List[Tuple[str, str]]:
+    """``(prediction name, score field)`` of every prediction a data sample carries.
+
+    A student's sample (``DualHead`` / ``DistillClassifier``) carries the fields of
+    :data:`STUDENT_PREDICTIONS` it has, in that order; a sample with ``pred_score`` only
+    is a plain classifier's: ``[('pred', 'pred_score')]``.
+    """
+    fields = [(name, key) for name, key in STUDENT_PREDICTIONS if key in sample]
+    return [(PLAIN, 'pred_score')] if len(fields) == 1 else fields
 
 
 @dataclass

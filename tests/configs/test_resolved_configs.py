@@ -85,6 +85,8 @@ CHANGED = [
     (EVERY, 'default_hooks.reseed', ABSENT, dict(type='ReseedHook')),
     (EVERY, 'default_hooks.num_classes_check', ABSENT, dict(type='NumClassesCheckHook')),
     (EVERY, 'default_hooks.non_finite_check', ABSENT, dict(type='NonFiniteCheckHook')),
+    # Accumulation windows restart every epoch, as in the reference's engine.py.
+    (EVERY, 'default_hooks.accumulation', ABSENT, dict(type='EpochAccumulationHook')),
     # Issue 12: merged optimizer groups with fused AdamW, and Mixup without its batch
     # temporaries (bit-identical to mmpretrain's), in every config of the student schedule.
     (STUDENT_SCHEDULE, 'optim_wrapper.constructor', ABSENT,

@@ -22,7 +22,8 @@ def test_runtime_is_mmpretrains_but_for_the_listed_differences():
     # checks, and mmengine's checkpoint hook with an atomic `last_checkpoint`.
     added_hooks = dict(train_class_counts='TrainClassCountsHook', reseed='ReseedHook',
                        num_classes_check='NumClassesCheckHook',
-                       non_finite_check='NonFiniteCheckHook')
+                       non_finite_check='NonFiniteCheckHook',
+                       accumulation='EpochAccumulationHook')
     for key, hook_type in added_hooks.items():
         assert ours['default_hooks'].pop(key) == dict(type=hook_type), key
     assert ours['default_hooks']['checkpoint'].pop('type') == 'AtomicCheckpointHook'

@@ -3,7 +3,6 @@ import random
 from types import SimpleNamespace
 
 import numpy as np
-import pytest
 import torch
 from mmengine.logging import MMLogger
 from mmengine.runner import EpochBasedTrainLoop, IterBasedTrainLoop
@@ -88,16 +87,3 @@ def test_iteration_based_loop_keeps_mmengine_sample_seeding():
     ReseedHook().before_train(runner)
     assert not hasattr(dataset, '__getitems__')
     assert warnings and 'IterBasedTrainLoop is not epoch-based' in warnings[0]
-
-
-@pytest.mark.parametrize('iterations,warned', [(6, False), (7, True)])
-def test_warns_when_accumulation_windows_cross_epoch_ends(iterations, warned):
-    loader = DataLoader(RandomDrawDataset(iterations), batch_size=1)
-    runner = fake_runner(loader)
-    runner.optim_wrapper = SimpleNamespace(_accumulative_counts=3)
-    runner.logger = SimpleNamespace(warning=lambda message: warnings.append(message))
-    warnings = []
-    ReseedHook().before_train(runner)
-    assert bool(warnings) is warned
-    if warned:
-        assert 'accumulative_counts=3' in warnings[0]

@@ -67,7 +67,7 @@ def test_queue_push_values_and_pointer_wrap():
             with torch.no_grad():
                 expected_keys = query_embedding(model, key_images)
         model(**batch, mode='loss')
-        step = model._step
+        step = model.last_key_step
         # The loss contrasts against the queue as it was before this step's push ...
         assert torch.equal(step.queue, before) and torch.equal(step.queue_labels, before_labels)
         # ... and the keys land at the pointer, everything else unchanged.
@@ -141,7 +141,7 @@ def test_keys_and_labels_of_all_ranks_are_pushed(monkeypatch):
     monkeypatch.setattr(paco_classifier, 'all_gather', two_rank_all_gather)
     model = build_paco(queue_size=16)
     model(**model.data_preprocessor(two_view_batch(0), training=True), mode='loss')
-    step = model._step
+    step = model.last_key_step
     torch.testing.assert_close(model.queue[:2 * BATCH],
                                torch.cat([step.keys, step.keys.flip(0) + 1]))
     assert torch.equal(model.queue_labels[:2 * BATCH],
@@ -207,12 +207,14 @@ def test_training_needs_two_views():
         model(**model.data_preprocessor(batch, training=True), mode='loss')
 
 
-def _ddp_rank(rank, port, out_dir):
+def _ddp_rank(rank, out_dir):
     """One of two gloo ranks: two SAM steps of the same model on different batches."""
     import torch.distributed as dist
+    from mmengine.registry import init_default_scope
 
     from deitlt_mm.compat import DeviceAwareDistributedDataParallel
-    dist.init_process_group('gloo', init_method=f'tcp://127.0.0.1:{port}', rank=rank,
+    init_default_scope('deitlt_mm')  # a spawned process has not run conftest.py
+    dist.init_process_group('gloo', init_method=f'file://{out_dir}/store', rank=rank,
                             world_size=2)
     try:
         model = build_paco(queue_size=16, momentum=0.25, seed=0)  # same weights on both
@@ -221,7 +223,7 @@ def _ddp_rank(rank, port, out_dir):
         steps = []
         for step in range(2):
             ddp.train_step(two_view_batch(10 * step + rank), wrapper)
-            steps.append((model._step.keys, model._step.labels))
+            steps.append((model.last_key_step.keys, model.last_key_step.labels))
         # Shuffle BN across ranks and back: with BN on running statistics (eval, the same
         # on both ranks), keys do not depend on the batch, so shuffled and plain encoding
         # must agree.
@@ -238,13 +240,11 @@ def _ddp_rank(rank, port, out_dir):
 
 
 def test_two_rank_ddp_pushes_all_ranks_keys_and_stays_in_sync(tmp_path):
-    import socket
-
     import torch.multiprocessing as mp
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        port = sock.getsockname()[1]
-    mp.start_processes(_ddp_rank, args=(port, str(tmp_path)), nprocs=2, start_method='fork')
+
+    # Spawned, not forked: a child forked from a pytest process whose OpenMP pool has
+    # already run deadlocks in its first parallel region (it hung CI on 2 cores).
+    mp.spawn(_ddp_rank, args=(str(tmp_path),), nprocs=2, join=True)
     rank0, rank1 = (torch.load(tmp_path / f'rank{r}.pth', weights_only=False) for r in (0, 1))
     # Weights, key encoder and queue are the same on both ranks; BatchNorm running
     # statistics are per rank (the runtime's DDP does not broadcast buffers).

@@ -6,6 +6,7 @@ against the table, so the table's messages are the real ones. Part 2 runs the to
 as that one line with exit status 1) on the bad inputs of a run: nothing is trained,
 written or executed that should not be.
 """
+import copy
 import errno
 import os
 import re
@@ -17,11 +18,19 @@ from types import SimpleNamespace
 import pytest
 import torch
 import torch.nn as nn
+from mmengine.config import Config
 from mmengine.logging import MessageHub
 
+from deitlt_mm.analysis.attention_distance import vit_backbone
+from deitlt_mm.analysis.run_summary import find_results_files
+from deitlt_mm.analysis.test_set import long_tail_metric
+from deitlt_mm.apis import DeiTLTInferencer
 from deitlt_mm.compat import use_weights_only_local_loader
 from deitlt_mm.config_checks import check_cfg_options, load_config
 from deitlt_mm.datasets import RandomImageDataset
+from deitlt_mm.datasets.class_map import save_class_map
+from deitlt_mm.datasets.class_map_file import check_teacher_class_map
+from deitlt_mm.engine import vis_backends
 from deitlt_mm.engine.hooks import NonFiniteCheckHook, NumClassesCheckHook
 from deitlt_mm.fileio import (
     atomic_write,
@@ -36,6 +45,7 @@ REPO = Path(__file__).resolve().parents[2]
 DOC = REPO / 'docs' / 'bad_inputs.md'
 SMOKE = str(REPO / 'configs' / 'smoke' / 'tiny_resnet_random_lt.py')
 PAPER_STUDENT = str(REPO / 'configs' / 'deitlt' / 'deitlt_b_cifar10_if100.py')
+IMAGENET_LT = str(REPO / 'configs' / 'deitlt' / 'deitlt_b_imagenetlt.py')
 
 
 def documented_messages():
@@ -74,6 +84,32 @@ def _classifier(classes):
     model.head.fc = nn.Linear(2, classes)
     model.head.num_classes = classes
     return model
+
+
+def _student(head_classes=4, teacher_classes=4, **kwargs):
+    """A tiny DistillClassifier config with a ResNet teacher (no weights)."""
+    return dict(
+        type='DistillClassifier',
+        backbone=dict(type='DistilledVisionTransformer',
+                      arch=dict(embed_dims=16, num_layers=1, num_heads=2), img_size=8,
+                      patch_size=4),
+        head=dict(type='DualHead', num_classes=head_classes, in_channels=16),
+        teacher=dict(type='ImageClassifier', backbone=dict(type='ResNetCifarOptionA', depth=8),
+                     neck=dict(type='GlobalAveragePooling'),
+                     head=dict(type='LinearClsHead', num_classes=teacher_classes,
+                               in_channels=64)),
+        **kwargs)
+
+
+def _class_map_file(path, classes):
+    save_class_map(path, {label: label for label in range(classes)}, [1] * classes)
+    return str(path)
+
+
+def _two_maps():
+    cfg = load_config(IMAGENET_LT)
+    cfg.train_dataloader.dataset.data_root = 'elsewhere'
+    return _raised(check_teacher_class_map, cfg)
 
 
 def _disk_full(tmp_path, monkeypatch):
@@ -146,7 +182,40 @@ def producers(tmp_path, monkeypatch):
         'out-unwritable': lambda: _raised(check_writable, 'a_file/sub/r.json', what='--out'),
         'out-not-folder': lambda: _raised(check_writable, 'a_file/r.json', what='--out'),
         'disk-full': lambda: _disk_full(tmp_path, monkeypatch),
+        'teacher-classes': lambda: _raised(MODELS.build, _student(4, 5)),
+        'teacher-map-needed': lambda: _raised(MODELS.build, _student(
+            teacher_label_order='original')),
+        'teacher-map-missing': lambda: _raised(MODELS.build, _student(
+            teacher_label_order='original', teacher_class_map_file='data/x/class_map.json')),
+        'teacher-map-classes': lambda: _raised(MODELS.build, _student(
+            teacher_label_order='original',
+            teacher_class_map_file=_class_map_file(tmp_path / 'map3.json', 3))),
+        'teacher-two-maps': _two_maps,
+        'vis-backend-package': _missing_package,
+        'analysis-backbone': lambda: _raised(vit_backbone, _classifier(4), 'teacher.py'),
+        'analysis-groups': lambda: _raised(long_tail_metric, Config(dict(
+            test_evaluator=dict(type='Accuracy')))),
+        'results-not-file': lambda: _raised(find_results_files, [str(tmp_path / 'a_file')]),
+        'results-none': lambda: _raised(find_results_files, [str(tmp_path)]),
+        'results-missing': lambda: _raised(find_results_files, [str(tmp_path / 'nope.json')]),
+        'image-unreadable': lambda: _raised(_reader_of(paper, 'ImageNetLT'), 'dog.jpg'),
     }
+
+
+def _missing_package():
+    cfg = Config(dict(visualizer=dict(vis_backends=[dict(type='WandbVisBackend')])))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(vis_backends.importlib.util, 'find_spec', lambda name: None)
+        return _raised(vis_backends.check_vis_backends, cfg)
+
+
+def _reader_of(cfg, dataset_type):
+    """The inferencer's image reader for ``cfg`` with a test set of ``dataset_type``."""
+    cfg = copy.deepcopy(cfg)
+    cfg.test_dataloader.dataset = dict(type=dataset_type, pipeline=[])
+    inferencer = DeiTLTInferencer.__new__(DeiTLTInferencer)
+    inferencer.pipeline = inferencer._init_pipeline(cfg)
+    return inferencer.load_image
 
 
 def test_every_documented_message_is_the_real_one(tmp_path, monkeypatch):

@@ -75,6 +75,9 @@ def test_demo_on_other_data_distils_the_tail(tmp_path, monkeypatch, capfd):
     monkeypatch.setattr(demo, 'STAGES', tuple(
         (stage, None if stage == 'teacher' else str(configs[stage]), label)
         for stage, _, label in demo.STAGES))
+    # The analyses at the end on fewer images than the demo's (the test set has 500).
+    monkeypatch.setattr(demo, 'ATTENTION_IMAGES', 50)
+    monkeypatch.setattr(demo, 'FEATURE_RANK_IMAGES', 200)
     work_dir = tmp_path / 'demo'
     threads = torch.get_num_threads()  # the precision probe sets them
     try:
@@ -85,7 +88,7 @@ def test_demo_on_other_data_distils_the_tail(tmp_path, monkeypatch, capfd):
     stdout = capfd.readouterr().out
 
     summary = json.loads((work_dir / 'summary.json').read_text())
-    assert set(summary['wall_s']) == {'teacher', 'deitlt', 'baseline', 'total'}
+    assert set(summary['wall_s']) == {'teacher', 'deitlt', 'baseline', 'analyses', 'total'}
     table_lines = summary['table'].splitlines()
     rows = {line.split('|')[0].strip(): [cell.strip() for cell in line.split('|')[1:]]
             for line in table_lines[2:]}
@@ -143,6 +146,22 @@ def test_demo_on_other_data_distils_the_tail(tmp_path, monkeypatch, capfd):
     assert 'DRWHook: iteration 100: DRW on, batch augments off' in logs['deitlt']
     assert 'DRWHook: iteration 50: DRW on.' in logs['teacher']
     assert 'Epoch(val)' not in logs['deitlt']  # the test stage evaluates instead
+    # The analyses of the two students, linked from the summary.
+    analyses = summary['analyses']
+    assert set(analyses) == {
+        'attention_distance', 'attention_distance_json', 'feature_rank_deitlt',
+        'feature_rank_deitlt_json', 'feature_rank_baseline', 'feature_rank_baseline_json',
+        'runs_table', 'runs_csv', 'runs_per_class'}
+    for name, path in analyses.items():
+        assert Path(path).is_file() and work_dir / 'analysis' in Path(path).parents, name
+        assert f'  {name}: {path}' in stdout
+    distance = json.loads(Path(analyses['attention_distance_json']).read_text())['models']
+    assert list(distance) == ['DeiT-LT', 'DeiT no distill']
+    assert distance['DeiT-LT']['num_images'] == 50  # ATTENTION_IMAGES, set above
+    assert len(distance['DeiT-LT']['layers']) == 4
+    assert list(json.loads(Path(analyses['feature_rank_baseline_json']).read_text())[
+        'tokens']) == ['cls']
+    assert Path(analyses['runs_table']).read_text().count('\n| deitlt |') == 4
     # Training precision: auto picks bf16 or fp32 for this CPU; the stages follow it.
     assert summary['precision'] in ('bf16', 'fp32')
     assert f'training precision: {summary["precision"]} ({summary["precision_reason"]})' \

@@ -73,6 +73,7 @@ def test_train_then_resume_then_test(tmp_path):
                  '--work-dir', str(work), '--out', str(out)], REPO)
     result = json.loads(out.read_text())
     assert result['checkpoint'] == str(work / 'iter_4.pth')
+    assert result['iter'] == 4  # from the checkpoint's meta
     top1 = result['metrics']['accuracy/top1']
     assert 0.0 <= top1 <= 100.0
     assert f'accuracy/top1: {top1:.2f}' in proc.stdout

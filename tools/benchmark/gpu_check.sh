@@ -9,11 +9,15 @@
 # 3. The student compiled (the `compile` config key): first-step time and speed-up over eager
 #    (skipped with GPU_CHECK_COMPILE=0; stopped after GPU_CHECK_COMPILE_TIMEOUT s, default 180).
 # Ends with a compact summary: every "gpu_check:" line of the three parts and the wall time.
+# Every part writes its own log file first and prints it after: no pipe is left for a
+# lingering child (torch.compile's worker processes) to hold open, and every part is
+# stopped at GPU_CHECK_DEADLINE (default 270 s from the start), so the script always ends.
 #
 # Environment (defaults for the GPU run; tests/tools/test_gpu_check.py runs it on CPU):
 #   GPU_CHECK_DEVICE (cuda), GPU_CHECK_STEP_ARGS (extra args of gpu_check.py step),
 #   GPU_CHECK_CONFIG, GPU_CHECK_ITERS (20), GPU_CHECK_AMP (1: --amp), GPU_CHECK_CFG_OPTIONS,
-#   GPU_CHECK_PEAK_TFLOPS (989), GPU_CHECK_COMPILE (1), GPU_CHECK_COMPILE_TIMEOUT (180), PORT.
+#   GPU_CHECK_PEAK_TFLOPS (989), GPU_CHECK_COMPILE (1), GPU_CHECK_COMPILE_TIMEOUT (180),
+#   GPU_CHECK_DEADLINE (270), PORT.
 set -euo pipefail
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$REPO"
@@ -25,22 +29,31 @@ ITERS=${GPU_CHECK_ITERS:-20}
 PEAK=${GPU_CHECK_PEAK_TFLOPS:-989}
 COMPILE=${GPU_CHECK_COMPILE:-1}
 COMPILE_TIMEOUT=${GPU_CHECK_COMPILE_TIMEOUT:-180}
+DEADLINE=${GPU_CHECK_DEADLINE:-270}
 AMP_FLAG=$([ "${GPU_CHECK_AMP:-1}" = 1 ] && echo --amp || true)
 START=$(date +%s)
 mkdir -p "$WORK"
 rm -rf "$WORK/dist_train"
 
 section() { echo; echo "== gpu_check $1 ($(( $(date +%s) - START )) s)"; }
+elapsed() { echo $(( $(date +%s) - START )); }
+# Seconds left before the deadline, at least 1 (timeout 0 would mean no limit).
+remaining() { local left=$(( DEADLINE - $(elapsed) )); echo $(( left < 1 ? 1 : left )); }
 
 section "1/3: train step throughput, MFU, SAM AMP steps"
 if [ "$DEVICE" = cuda ]; then nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader; fi
 # shellcheck disable=SC2086
-python tools/benchmark/gpu_check.py step --device "$DEVICE" --peak-tflops "$PEAK" \
-    --iters "$ITERS" $STEP_ARGS 2>&1 | tee "$WORK/step.log"
+step_rc=0
+timeout --kill-after=10 "$(remaining)" \
+    python tools/benchmark/gpu_check.py step --device "$DEVICE" --peak-tflops "$PEAK" \
+    --iters "$ITERS" $STEP_ARGS > "$WORK/step.log" 2>&1 || step_rc=$?
+cat "$WORK/step.log"
+[ "$step_rc" = 0 ] || echo "gpu_check: step part FAILED (exit $step_rc)" | tee -a "$WORK/step.log"
 
 section "2/3: $ITERS iterations through tools/dist_train.sh $CONFIG 1 $AMP_FLAG"
 # shellcheck disable=SC2086
-if ! NCCL_DEBUG=${NCCL_DEBUG:-INFO} bash tools/dist_train.sh "$CONFIG" 1 $AMP_FLAG \
+if ! NCCL_DEBUG=${NCCL_DEBUG:-INFO} timeout --kill-after=10 "$(remaining)" \
+        bash tools/dist_train.sh "$CONFIG" 1 $AMP_FLAG \
         --work-dir "$WORK/dist_train" --cfg-options "train_cfg.max_iters=$ITERS" \
         "train_cfg.val_interval=$ITERS" default_hooks.logger.interval=1 log_processor.window_size=1 \
         ${GPU_CHECK_CFG_OPTIONS:-} > "$WORK/dist_train.log" 2>&1; then
@@ -60,13 +73,18 @@ fi
 } | tee "$WORK/dist_summary.log"
 
 section "3/3: compiled student"
-if [ "$COMPILE" = 1 ]; then
+left=$(( DEADLINE - $(elapsed) ))
+[ "$left" -lt "$COMPILE_TIMEOUT" ] && COMPILE_TIMEOUT=$left
+if [ "$COMPILE" = 1 ] && [ "$COMPILE_TIMEOUT" -gt 0 ]; then
     # shellcheck disable=SC2086
-    timeout "$COMPILE_TIMEOUT" python tools/benchmark/gpu_check.py step --device "$DEVICE" \
-        --peak-tflops "$PEAK" --iters "$ITERS" --sam-steps 0 --compile $STEP_ARGS 2>&1 \
-        | tee "$WORK/compile.log" \
+    timeout --kill-after=10 "$COMPILE_TIMEOUT" python tools/benchmark/gpu_check.py step \
+        --device "$DEVICE" --peak-tflops "$PEAK" --iters "$ITERS" --sam-steps 0 --compile \
+        $STEP_ARGS > "$WORK/compile.log" 2>&1 \
         || echo "gpu_check: compile step did not finish within $COMPILE_TIMEOUT s" \
-        | tee -a "$WORK/compile.log"
+        >> "$WORK/compile.log"
+    cat "$WORK/compile.log"
+elif [ "$COMPILE" = 1 ]; then
+    echo "gpu_check: compile skipped (GPU_CHECK_DEADLINE reached)" | tee "$WORK/compile.log"
 else
     echo "gpu_check: compile skipped (GPU_CHECK_COMPILE=0)" | tee "$WORK/compile.log"
 fi

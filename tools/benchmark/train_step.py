@@ -69,7 +69,6 @@ from deitlt_mm.models.backbones.distilled_vit import DistilledVisionTransformer 
 from deitlt_mm.registry import MODELS, TRANSFORMS  # noqa: E402
 
 STUDENT_CONFIG = osp.join(REPO, 'configs/_base_/models/deitlt_base_resnet32_teacher.py')
-DATASET_CONFIG = osp.join(REPO, 'configs/_base_/datasets/cifar100_lt.py')
 SCHEDULE_CONFIG = osp.join(REPO, 'configs/_base_/schedules/deitlt_adamw_cosine.py')
 DATASET_CONFIG = osp.join(REPO, 'configs/_base_/datasets/cifar100_lt.py')
 IMPLEMENTATIONS = ('ours', 'reference')

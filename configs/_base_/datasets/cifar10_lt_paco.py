@@ -1,6 +1,7 @@
 # CIFAR-10-LT (exp, IF100) for the ResNet32 PaCo teacher: PaCo's two-view pipeline
 # (./pipelines/paco_cifar.py), batch 128 with drop_last (the queue length must be a
-# multiple of the global batch), CIFAR normalisation; test at 32 px.
+# multiple of the global batch), CIFAR normalisation; test at 32 px. IF50:
+# cifar10_lt_if50_paco.py.
 _base_ = ['./cifar10_lt.py', './pipelines/paco_cifar.py']
 
 # Each of the two views is normalised like a single image.

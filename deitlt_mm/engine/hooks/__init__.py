@@ -1,5 +1,6 @@
 from .atomic_checkpoint_hook import AtomicCheckpointHook
 from .drw_hook import DRWHook
+from .epoch_accumulation_hook import EpochAccumulationHook
 from .non_finite_check_hook import NonFiniteCheckHook
 from .num_classes_check_hook import NumClassesCheckHook
 from .reseed_hook import ReseedHook
@@ -7,6 +8,6 @@ from .sam_rho_hook import SAMRhoHook
 from .train_class_counts_hook import TrainClassCountsHook
 
 __all__ = [
-    'AtomicCheckpointHook', 'DRWHook', 'NonFiniteCheckHook', 'NumClassesCheckHook', 'ReseedHook',
-    'SAMRhoHook', 'TrainClassCountsHook'
+    'AtomicCheckpointHook', 'DRWHook', 'EpochAccumulationHook', 'NonFiniteCheckHook',
+    'NumClassesCheckHook', 'ReseedHook', 'SAMRhoHook', 'TrainClassCountsHook'
 ]

@@ -95,11 +95,9 @@ class ReseedHook(Hook):
     resumes at the start of the epoch after the last checkpoint, and this hook replays
     it exactly. Per-sample seeds follow ``runner.epoch``, which only an epoch-based
     loop advances; with another loop the data pipeline keeps mmengine's seeding (the
-    hook logs a warning) and only the per-iteration reseeding applies. With gradient
-    accumulation, a resumed run is bit-identical only when the iterations per epoch
-    are a multiple of ``accumulative_counts`` (mmengine's accumulation windows run
-    across epoch ends, and the gradients of an open window are not saved; the hook
-    warns).
+    hook logs a warning) and only the per-iteration reseeding applies. Gradient
+    accumulation windows end with their epoch (``EpochAccumulationHook``), so no
+    accumulated gradient is open at a checkpoint.
     """
 
     priority = 'VERY_HIGH'
@@ -116,14 +114,6 @@ class ReseedHook(Hook):
             return
         dataset = runner.train_dataloader.dataset
         dataset.__getitems__ = SeededSampleLoader(dataset, runner.seed, get_rank(), self.epoch)
-        # mmengine accumulates gradients across epoch ends; checkpoints do not hold them.
-        accumulation = getattr(runner.optim_wrapper, '_accumulative_counts', 1)
-        iterations = len(runner.train_dataloader)
-        if accumulation > 1 and iterations % accumulation:
-            runner.logger.warning(
-                f'ReseedHook: {iterations} iterations per epoch is not a multiple of '
-                f'optim_wrapper.accumulative_counts={accumulation}; the gradients accumulated '
-                'over an epoch end are not saved, so a resumed run is not bit-identical.')
 
     def before_train_epoch(self, runner) -> None:
         self.epoch.fill_(runner.epoch)

@@ -7,7 +7,7 @@ position-embedding resampling. docs/vit_backbone.md has the measurements behind 
 """
 import math
 from functools import partial
-from typing import List, Optional, Tuple, Union
+from typing import Iterator, List, Optional, Tuple, Union
 
 import torch
 import torch.nn as nn
@@ -54,8 +54,9 @@ class DistilledVisionTransformer(BaseModule):
 
     At an input resolution other than ``img_size`` the patch rows of ``pos_embed``
     are resampled exactly as the DeiT-LT reference (DINO-style), see
-    :meth:`resample_pos_embed`. :meth:`attention_maps` recomputes the attention
-    weights of every block and head (which the fused kernel does not return).
+    :meth:`resample_pos_embed`. :meth:`attention_maps` (:meth:`iter_attention_maps`)
+    recomputes the attention weights of every block and head (which the fused kernel
+    does not return).
 
     Args:
         arch (str | dict): ``'deit-tiny'``, ``'deit-small'``, ``'deit-base'`` or a dict
@@ -192,16 +193,21 @@ class DistilledVisionTransformer(BaseModule):
         return tuple(tokens[:, index] for index in range(self.num_extra_tokens))
 
     @torch.no_grad()
-    def attention_maps(self, images: torch.Tensor) -> List[torch.Tensor]:
-        """Attention weights of every block, per head: ``num_layers`` x ``[B, heads, T, T]``.
+    def iter_attention_maps(self, images: torch.Tensor) -> Iterator[torch.Tensor]:
+        """Attention weights of each block in turn, ``[B, heads, T, T]`` per block.
 
         Runs the forward pass and, before each block, recomputes that block's softmax
         attention from its attention input (:func:`attention_weights`); rows and
-        columns are tokens ``[CLS, (DIST,) patches]``. Use in eval mode (drop path
-        off) for the attention of the model as it predicts.
+        columns are tokens ``[CLS, (DIST,) patches]``. One block's maps at a time, so a
+        caller that reduces them (attention distance) never holds all layers. Use in
+        eval mode (drop path off) for the attention of the model as it predicts.
         """
-        tokens, maps = self.embed(images), []
+        tokens = self.embed(images)
         for block in self.blocks:
-            maps.append(attention_weights(block.attn, block.norm1(tokens)))
+            yield attention_weights(block.attn, block.norm1(tokens))
             tokens = block(tokens)
-        return maps
+
+    def attention_maps(self, images: torch.Tensor) -> List[torch.Tensor]:
+        """Attention weights of every block, per head: ``num_layers`` x ``[B, heads, T, T]``
+        (:meth:`iter_attention_maps` collected)."""
+        return list(self.iter_attention_maps(images))

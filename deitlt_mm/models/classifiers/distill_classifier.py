@@ -1,7 +1,6 @@
 """Student classifier that distils from a frozen teacher inside ``loss``."""
 import logging
 import os.path as osp
-import weakref
 from typing import List, Optional, Union
 
 import numpy as np
@@ -15,6 +14,7 @@ from mmpretrain.structures import DataSample
 from ...datasets.class_map import class_order, load_class_map
 from ...errors import CheckpointNotFoundError, ConfigValueError, NumClassesError
 from ...registry import MODELS
+from ..utils.batch_cache import BatchCache
 from ..utils.checkpoint_import import (
     classifier_layer,
     load_teacher_checkpoint,
@@ -121,7 +121,7 @@ class DistillClassifier(ImageClassifier):
         object.__setattr__(self, 'teacher', self._build_teacher(
             teacher, teacher_checkpoint, teacher_row_order, teacher_class_map_file))
         self._check_teacher_classes()
-        self._teacher_cache = None  # see _teacher_logits_once
+        self._teacher_cache = BatchCache()  # see _teacher_logits_once
 
     @classmethod
     def _teacher_row_order(cls, teacher: Optional[dict], label_order: str,
@@ -223,19 +223,13 @@ class DistillClassifier(ImageClassifier):
         ``SAMOptimWrapper`` replays the forward on the very same (recorded) batch
         tensor at the perturbed student weights; the frozen teacher's logits of that
         batch are unchanged, so the replay reuses them instead of running the teacher
-        again. The cache keeps a weak reference to the batch (it keeps nothing alive,
-        and a new batch never matches), its version counter (an in-place change
-        invalidates it) and the autocast state it was computed under.
+        again (:class:`~deitlt_mm.models.utils.BatchCache`: the same, unchanged tensor
+        under the same autocast state).
         """
         device_type = inputs.device.type
-        state = (inputs._version, torch.is_autocast_enabled(device_type),
-                 torch.get_autocast_dtype(device_type))
-        cached = self._teacher_cache
-        if cached is not None and cached[0]() is inputs and cached[1] == state:
-            return cached[2]
-        logits = self.teacher_logits(inputs)
-        self._teacher_cache = (weakref.ref(inputs), state, logits)
-        return logits
+        autocast = (torch.is_autocast_enabled(device_type),
+                    torch.get_autocast_dtype(device_type))
+        return self._teacher_cache.get(inputs, lambda: self.teacher_logits(inputs), autocast)
 
     def loss(self, inputs: torch.Tensor, data_samples: List[DataSample]) -> dict:
         """Head losses of a batch; the teacher (if any) sees the same ``inputs``."""

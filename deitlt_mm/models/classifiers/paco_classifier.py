@@ -11,6 +11,7 @@ from mmpretrain.models.utils import batch_shuffle_ddp, batch_unshuffle_ddp
 from mmpretrain.structures import DataSample
 
 from ...registry import MODELS
+from ..utils.batch_cache import BatchCache
 
 
 class KeyStep(NamedTuple):
@@ -116,8 +117,8 @@ class PaCoClassifier(ImageClassifier):
         self.register_buffer('queue_labels', torch.randint(0, num_classes, (queue_size, )))
         self.register_buffer('queue_ptr', torch.zeros(1, dtype=torch.long))
         # The key-image tensor of the current step and what was computed for it.
-        self._step_key_images: Optional[torch.Tensor] = None
-        self._step: Optional[KeyStep] = None
+        # The step's keys and queue snapshot, by key-image tensor (see key_step).
+        self._key_steps = BatchCache()
 
     @property
     def query_encoder(self) -> nn.Sequential:
@@ -159,6 +160,11 @@ class PaCoClassifier(ImageClassifier):
         self.queue_labels[ptr:ptr + batch] = labels
         self.queue_ptr[0] = (ptr + batch) % self.queue_size
 
+    @property
+    def last_key_step(self) -> Optional[KeyStep]:
+        """The :class:`KeyStep` of the last training step (None before the first)."""
+        return self._key_steps.value
+
     def key_step(self, key_images: torch.Tensor, labels: torch.Tensor) -> KeyStep:
         """Keys and queue snapshot of this step; the step's side effects run once.
 
@@ -173,8 +179,10 @@ class PaCoClassifier(ImageClassifier):
         Returns:
             KeyStep: keys ``[B, dim]``, labels, queue ``[K, dim]`` and its labels.
         """
-        if key_images is self._step_key_images:
-            return self._step
+        return self._key_steps.get(key_images, lambda: self._run_key_step(key_images, labels))
+
+    def _run_key_step(self, key_images: torch.Tensor, labels: torch.Tensor) -> KeyStep:
+        """The step's side effects (momentum update, key encoding, queue push)."""
         global_batch = key_images.size(0) * get_world_size()
         if self.queue_size % global_batch:
             raise ValueError(
@@ -186,7 +194,6 @@ class PaCoClassifier(ImageClassifier):
             keys = self._encode_keys(key_images)
             step = KeyStep(keys, labels, self.queue.clone(), self.queue_labels.clone())
             self._enqueue(keys, labels)
-        self._step_key_images, self._step = key_images, step
         return step
 
     def loss(self, inputs: Sequence[torch.Tensor], data_samples: List[DataSample]) -> dict:
@@ -220,5 +227,5 @@ class PaCoClassifier(ImageClassifier):
 
     def train(self, mode: bool = True):
         # A new phase starts: nothing of the last training step is reused.
-        self._step_key_images, self._step = None, None
+        self._key_steps.clear()
         return super().train(mode)

@@ -14,7 +14,7 @@ import torch
 import torch.nn as nn
 from mmengine.model import is_model_wrapper
 
-from ...errors import CheckpointMismatchError
+from ...errors import CheckpointMismatchError, NumClassesError
 from ...fileio import atomic_write, load_checkpoint_file
 
 PathLike = Union[str, pathlib.Path]
@@ -229,7 +229,7 @@ def permute_classifier_rows(model: nn.Module, order: Sequence[int],
     order = torch.as_tensor(np.asarray(order), dtype=torch.long)
     num_classes = layer.out_features
     if order.dim() != 1 or sorted(order.tolist()) != list(range(num_classes)):
-        raise ValueError(f'{source}: {order.numel()} classes, but the teacher predicts '
+        raise NumClassesError(f'{source}: {order.numel()} classes, but the teacher predicts '
                          f'{num_classes} (its classifier has {num_classes} rows); the map '
                          f'must be a permutation of 0..{num_classes - 1}.')
     order = order.to(layer.weight.device)

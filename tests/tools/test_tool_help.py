@@ -1,0 +1,22 @@
+"""Every new tool's --help says what it writes or prints."""
+import pytest
+
+from tests._tools import load_tool
+
+
+@pytest.mark.parametrize('tool,promises', [
+    ('analysis/attention_distance.py', ['attention_distance.json', 'attention_distance.png',
+                                        'per layer', 'pixels']),
+    ('analysis/feature_rank.py', ['feature_rank.json', 'feature_rank.png', 'effective rank',
+                                  'centred']),
+    ('analysis/summarize_runs.py', ['runs.md', 'runs.csv', 'runs_per_class.png', 'epoch']),
+    ('infer.py', ['CLS, DIST and AVG', 'PRED', 'top-k']),
+    ('train.py', ['--vis-backend', 'tensorboard', 'long_tail/<token>/head|mid|tail']),
+])
+def test_help_explains_the_output(tool, promises, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        load_tool(tool).parse_args(['--help'])
+    assert exit_info.value.code == 0
+    text = ' '.join(capsys.readouterr().out.split())
+    for promise in promises:
+        assert promise in text, promise
