@@ -48,10 +48,12 @@ def hooked_weights(hook):
     wrapper = OptimWrapper(optimizer, accumulative_counts=ACCUMULATION)
     wrapper.initialize_count_status(model, 0, EPOCHS * ITERS_PER_EPOCH)  # Runner.train
     runner = SimpleNamespace(optim_wrapper=wrapper, train_dataloader=[None] * ITERS_PER_EPOCH,
-                             train_loop=object.__new__(EpochBasedTrainLoop))
+                             train_loop=object.__new__(EpochBasedTrainLoop),
+                             max_iters=EPOCHS * ITERS_PER_EPOCH)
     steps = []
     original_step = optimizer.step
     for epoch in range(EPOCHS):
+        runner.iter = epoch * ITERS_PER_EPOCH
         if hook is not None:
             hook.before_train_epoch(runner)
         for i, batch in enumerate(batches(epoch)):

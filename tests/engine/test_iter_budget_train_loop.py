@@ -96,6 +96,39 @@ def test_resume_from_an_epoch_checkpoint_ends_with_the_same_weights(tmp_path):
         assert torch.equal(a, b), name
 
 
+class CountSteps(Hook):
+    """Optimizer steps of each epoch."""
+
+    def __init__(self):
+        self.steps = []
+
+    def before_train(self, runner):
+        step = runner.optim_wrapper.optimizer.step
+
+        def counted_step(*args, **kwargs):
+            self.steps[-1] += 1
+            return step(*args, **kwargs)
+
+        runner.optim_wrapper.optimizer.step = counted_step
+
+    def before_train_epoch(self, runner):
+        self.steps.append(0)
+
+
+def test_accumulation_steps_at_the_end_of_the_cut_last_epoch(tmp_path):
+    # EpochAccumulationHook: windows of 4 restart every epoch, an epoch's last, shorter
+    # window steps: 6 iterations -> steps after 4 and 6; the cut last epoch of 3 -> after 3
+    # (its gradient is not left unapplied).
+    runner, _ = budget_runner(tmp_path, max_iters=15,
+                              optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.05),
+                                                 accumulative_counts=4))
+    count = CountSteps()
+    runner.register_hook(dict(type='EpochAccumulationHook'))
+    runner.register_hook(count)
+    runner.train()
+    assert count.steps == [2, 2, 1]
+
+
 @pytest.mark.parametrize('max_iters', [0, 2.5, True])
 def test_bad_budget_is_an_error(tmp_path, max_iters):
     with pytest.raises(ValueError, match='max_iters must be a positive int'):

@@ -21,7 +21,9 @@ class EpochAccumulationHook(Hook):
 
     ``before_train_epoch`` restarts mmengine's count for the epoch: the optimizer wrapper
     then steps at every ``accumulative_counts``-th iteration of the epoch and at its last
-    one, and divides every loss by ``accumulative_counts``. As a window never spans two
+    one (of ``IterBudgetTrainLoop``'s cut last epoch, its last iteration before
+    ``max_iters``), and divides every loss by ``accumulative_counts``. As a window never
+    spans two
     epochs, no accumulated gradient is lost at a checkpoint, so ``--resume`` stays
     bit-identical. Without accumulation, or with another train loop, it does nothing.
 
@@ -40,5 +42,7 @@ class EpochAccumulationHook(Hook):
         # start, the window ends at the epoch's last iteration, and with no "remainder"
         # every loss is divided by accumulative_counts, the last window's too.
         wrapper._inner_count = 0
-        wrapper._max_counts = len(runner.train_dataloader)
+        # The epoch's iterations: all batches, or what is left of a budget in iterations
+        # (IterBudgetTrainLoop cuts its last epoch at max_iters).
+        wrapper._max_counts = min(len(runner.train_dataloader), runner.max_iters - runner.iter)
         wrapper._remainder_counts = 0
