@@ -189,6 +189,9 @@ def main(argv=None):
     data_root = osp.abspath(args.data_root)
     work_dir = osp.abspath(args.work_dir)
     ensure_data(data_root)
+    # Named in titles: other IDX data (--data-root) by its folder.
+    data_name = 'Fashion-MNIST-LT (IF100)' if data_root == DEBIAN_DATA_ROOT else \
+        f'{osp.basename(data_root)}-LT (IF100)'
     data_options = [f'{loader}.dataset.data_root={data_root}'
                     for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader')]
 
@@ -218,7 +221,7 @@ def main(argv=None):
         # One LongTailAccuracy per demo config (prefix long_tail).
         results[label], = load_long_tail_results(results_file).values()
         plot_per_class_accuracy(results[label], osp.join(stage_dir, 'per_class.png'),
-                                title=f'{label}, Fashion-MNIST-LT (IF100) test')
+                                title=f'{label}, {data_name} test')
         wall_s[stage] = round(time.time() - stage_start, 1)
 
     # The DeiT-LT block has a TEACHER row: the student's teacher, scored by the student's
@@ -227,7 +230,7 @@ def main(argv=None):
         label: results[label] for label in ('teacher ResNet32', 'DeiT no distill', 'DeiT-LT')})
     warnings = degenerate_teacher_warnings(results)
     analysis_start = time.time()
-    analyses = run_analyses(work_dir, data_root, args.threads)
+    analyses = run_analyses(work_dir, data_root, data_name, args.threads)
     wall_s['analyses'] = round(time.time() - analysis_start, 1)
     total_s = round(time.time() - start, 1)
     dump_json_atomic(dict(table=table, warnings=warnings, teacher=args.teacher,
@@ -235,7 +238,7 @@ def main(argv=None):
                           precision=args.precision, precision_reason=args.precision_reason,
                           long_tail={label: r.to_dict() for label, r in results.items()}),
                      osp.join(work_dir, 'summary.json'))
-    banner('Fashion-MNIST-LT (IF100), balanced test set, top-1 %')
+    banner(f'{data_name}, balanced test set, top-1 %')
     print(table)
     for warning in warnings:
         print(f'\nWARNING: {warning}')
@@ -254,7 +257,7 @@ ATTENTION_IMAGES = 500
 FEATURE_RANK_IMAGES = 2000
 
 
-def run_analyses(work_dir, data_root, threads):
+def run_analyses(work_dir, data_root, data_name, threads):
     """Attention distance and feature rank of the two students, and all runs in one
     table (tools/analysis/); returns the written files by name."""
     torch.set_num_threads(threads)
@@ -270,7 +273,7 @@ def run_analyses(work_dir, data_root, threads):
     for stage, label, config, checkpoint in students:
         paths = feature_rank_report(config, checkpoint, osp.join(out, stage),
                                     FEATURE_RANK_IMAGES, cfg_options=options,
-                                    title=f'{label}, Fashion-MNIST-LT test')
+                                    title=f'{label}, {data_name} test')
         files.update({f'feature_rank_{stage}': paths['png'],
                       f'feature_rank_{stage}_json': paths['json']})
     written = summarize_runs([osp.join(work_dir, stage, 'results.json')

@@ -97,6 +97,7 @@ def test_demo_on_other_data_distils_the_tail(tmp_path, monkeypatch, capfd):
     assert [cell.strip() for cell in table_lines[0].split('|')] == [
         '', 'overall', 'head', 'mid', 'tail']
     assert summary['table'] in stdout
+    assert '== textures-LT (IF100), balanced test set, top-1 %' in stdout  # the data's name
     # The teacher and the baseline are plain classifiers, the student has three predictions
     # and its teacher's: the first stage's checkpoint, seen at the same 32 px -> the same
     # figures.
