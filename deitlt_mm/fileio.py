@@ -17,6 +17,7 @@ from typing import List, Union
 
 import torch
 from mmengine.fileio.backends import LocalBackend
+from mmengine.runner.checkpoint import find_latest_checkpoint
 
 from .errors import CheckpointError, CheckpointNotFoundError, FileWriteError
 
@@ -136,15 +137,15 @@ def resolve_checkpoint_path(path: PathLike) -> str:
     """
     path = Path(path)
     if path.is_dir():
-        pointer = path / 'last_checkpoint'
-        latest = pointer.read_text(encoding='utf-8').strip() if pointer.is_file() else ''
+        latest = find_latest_checkpoint(str(path))  # mmengine's reader of last_checkpoint
         if not latest:
             raise CheckpointNotFoundError(
                 f'no checkpoint in work dir {path}: it has no last_checkpoint file (training '
                 'writes it with each checkpoint); pass a checkpoint file, or the work dir of '
                 'a run that saved one')
         if not Path(latest).is_file():
-            raise CheckpointNotFoundError(f'checkpoint not found: {latest} (named by {pointer})')
+            raise CheckpointNotFoundError(
+                f'checkpoint not found: {latest} (named by {path / "last_checkpoint"})')
         return latest
     if not path.is_file():
         raise CheckpointNotFoundError(f'checkpoint not found: {path}')
