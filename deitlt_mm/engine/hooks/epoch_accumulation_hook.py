@@ -23,9 +23,9 @@ class EpochAccumulationHook(Hook):
     then steps at every ``accumulative_counts``-th iteration of the epoch and at its last
     one (of ``IterBudgetTrainLoop``'s cut last epoch, its last iteration before
     ``max_iters``), and divides every loss by ``accumulative_counts``. As a window never
-    spans two
-    epochs, no accumulated gradient is lost at a checkpoint, so ``--resume`` stays
-    bit-identical. Without accumulation, or with another train loop, it does nothing.
+    spans two epochs, no accumulated gradient is lost at a checkpoint, so ``--resume``
+    stays bit-identical. Without accumulation, or with another train loop, it does
+    nothing.
 
     ``configs/_base_/default_runtime.py`` registers it among the default hooks.
     """
