@@ -1,4 +1,5 @@
-"""tools/benchmark/: train_step.py and gpu_check.{py,sh} at tiny sizes on CPU, FLOP counting."""
+"""tools/benchmark/: train_step.py, teacher_layout.py and gpu_check.{py,sh} at tiny sizes on
+CPU, FLOP counting."""
 import json
 import os
 import re
@@ -30,6 +31,16 @@ def tools():
     return train_step, gpu_check
 
 
+@pytest.fixture(scope='module')
+def teacher_layout():
+    sys.path.insert(0, str(BENCHMARK))
+    try:
+        import teacher_layout
+    finally:
+        sys.path.remove(str(BENCHMARK))
+    return teacher_layout
+
+
 def test_train_step_prints_every_step_and_both_pipelines(tools, capsys, monkeypatch):
     train_step, _ = tools
     # bf16 steps on any CPU (emulated where the CPU lacks bf16: timing, not speed, is tested).
@@ -48,6 +59,22 @@ def test_train_step_prints_every_step_and_both_pipelines(tools, capsys, monkeypa
     assert [name for name, _ in pipelines] == ['timm create_transform (reference)',
                                                'ours (mmpretrain pipeline)']
     assert 'ResNet32 teacher at 32 px' in out and 'batch 2' in out
+
+
+def test_teacher_layout_times_both_layouts_of_the_same_weights(teacher_layout, capsys):
+    teacher_layout.main(['--batch-size', '4', '--img-size', '16', '--warmup', '0',
+                         '--repeats', '1', '--threads', '1'])
+    out = capsys.readouterr().out
+    rows = re.findall(r'^\| (train step|frozen forward) \| (contiguous|channels_last) \| '
+                      r'[\d.]+ \| ([\d.]+)x \|$', out, re.M)
+    assert [(task, layout) for task, layout, _ in rows] == [
+        ('train step', 'contiguous'), ('train step', 'channels_last'),
+        ('frozen forward', 'contiguous'), ('frozen forward', 'channels_last')]
+    assert rows[0][2] == rows[2][2] == '1.00'
+    # Same weights, other memory order: the logits agree to float rounding.
+    diff = float(re.search(r'difference between the layouts \(eval mode\): (\S+)$', out,
+                           re.M).group(1))
+    assert diff < 1e-3
 
 
 @pytest.mark.parametrize('text,message', [

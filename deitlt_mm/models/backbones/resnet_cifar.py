@@ -59,6 +59,11 @@ class ResNetCifarOptionA(BaseModule):
         depth (int): ``6n + 2``, e.g. 20, 32, 44, 56. Defaults to 32.
         in_channels (int): image channels. Defaults to 3.
         base_channels (int): width of the first stage. Defaults to 16.
+        channels_last (bool): keep weights and activations in channels-last
+            memory order. Same results up to float rounding; on CPU (oneDNN) a
+            ResNet32 train step at 32 px, batch 128, is 1.2-1.3x faster and a frozen
+            teacher's forward 1.3x (tools/benchmark/teacher_layout.py); on GPUs it is
+            the layout tensor-core convolutions use. Defaults to True.
         init_cfg (dict, optional): mmengine init config.
 
     Forward: ``images [B, C, H, W]`` -> ``(features [B, 4 * base_channels, H/4, W/4],)``;
@@ -69,6 +74,7 @@ class ResNetCifarOptionA(BaseModule):
                  depth: int = 32,
                  in_channels: int = 3,
                  base_channels: int = 16,
+                 channels_last: bool = True,
                  init_cfg: Optional[dict] = None):
         super().__init__(init_cfg=init_cfg)
         if depth < 8 or (depth - 2) % 6:
@@ -92,8 +98,14 @@ class ResNetCifarOptionA(BaseModule):
         for module in self.modules():
             if isinstance(module, (nn.Conv2d, nn.Linear)):
                 nn.init.kaiming_normal_(module.weight)
+        self.channels_last = channels_last
+        if channels_last:
+            # In-place initialisers and load_state_dict keep these strides.
+            self.to(memory_format=torch.channels_last)
 
     def forward(self, images: torch.Tensor) -> Tuple[torch.Tensor]:
+        if self.channels_last:
+            images = images.contiguous(memory_format=torch.channels_last)
         x = F.relu(self.bn1(self.conv1(images)))
         x = self.layer3(self.layer2(self.layer1(x)))
         return (x, )
