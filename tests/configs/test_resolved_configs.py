@@ -55,6 +55,16 @@ def iteration_schedule(start_factor, eta_min, warmup_iters):
                  begin=warmup_iters)]
 
 
+PIXEL_ERASING = dict(probability=0.25, mode='pixel', max_count=1)
+
+
+def without_erasing(pipeline):
+    """``pipeline`` less its one RandomErasing step."""
+    kept = [step for step in pipeline if step['type'] != 'RandomErasing']
+    assert len(kept) == len(pipeline) - 1, pipeline
+    return kept
+
+
 CHANGED = [
     # One ViT (part 3): the no-distillation baseline is the student's backbone without its
     # DIST token (and head), with a linear head on CLS and DeiT's classifier init.
@@ -137,6 +147,23 @@ CHANGED = [
      [dict(type='DRWHook', drw=5, no_mixup_drw=True)],
      [dict(type='DRWHook', drw=585, by_epoch=False, no_mixup_drw=True)]),
     (('demo/*', ), 'default_hooks.checkpoint.interval', ANY, -1),
+    # Issue 12: random erasing moved from the students' uint8 pipeline into their data
+    # preprocessor (timm's RandomErasing on the normalised batch, exact to the
+    # reference); the teachers' preprocessors name their (unchanged) type.
+    *[(('deitlt/*', ), f'{prefix}data_preprocessor.random_erasing', ABSENT, PIXEL_ERASING)
+      for prefix in ('', 'model.')],
+    (('deitlt/*', ), 'data_preprocessor.type', ABSENT, 'ErasingClsDataPreprocessor'),
+    (('deitlt/*', ), 'model.data_preprocessor.type', 'ClsDataPreprocessor',
+     'ErasingClsDataPreprocessor'),
+    (('teachers/*', ), 'data_preprocessor.type', ABSENT, 'ClsDataPreprocessor'),
+    (('deitlt/*', 'teachers/*'), 'train_pipeline', ANY, without_erasing),
+    (('deitlt/*', ), 'train_dataloader.dataset.pipeline', ANY, without_erasing),
+    (('deitlt/*cifar*', 'deitlt/baselines/*cifar*', 'teachers/resnet32_*'), 'rgb_std', ANY,
+     ABSENT),
+    (('deitlt/*imagenet*', 'deitlt/*inat*', 'teachers/resnet50_*'), 'bgr_std', ANY, ABSENT),
+    # Issue 12: the demo loads data in its training process (faster on its 2 cores).
+    *[(('demo/*', ), f'{loader}.num_workers', 2, 0)
+      for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader')],
 ]
 
 
@@ -148,8 +175,8 @@ def effective(cfg: dict) -> dict:
     # The dataset config's data_preprocessor: mmengine's Runner hands it to the model
     # (model.setdefault), mmpretrain's ImageClassifier defaults its type.
     if 'data_preprocessor' not in model and 'data_preprocessor' in cfg:
-        model['data_preprocessor'] = dict(type='ClsDataPreprocessor',
-                                          **cfg['data_preprocessor'])
+        model['data_preprocessor'] = {'type': 'ClsDataPreprocessor',
+                                      **cfg['data_preprocessor']}
     # Mixup/CutMix in model.train_cfg.augments: ImageClassifier sets
     # data_preprocessor.batch_augments = train_cfg.
     if 'augments' in model.get('train_cfg', {}):
@@ -181,7 +208,12 @@ def apply_changes(config: str, old: dict, new: dict) -> None:
     for patterns, key, old_value, new_value in CHANGED:
         if not _matches(config, patterns):
             continue
-        for value, expected in ((_pop(old, key), old_value), (_pop(new, key), new_value)):
+        old_found, new_found = _pop(old, key), _pop(new, key)
+        if callable(new_value):  # the new value is derived from the old one
+            assert old_found is not ABSENT, key
+            assert new_found == new_value(old_found), (key, new_found)
+            new_value = new_found
+        for value, expected in ((old_found, old_value), (new_found, new_value)):
             if expected is ANY:
                 assert value is not ABSENT, key
             elif expected is ABSENT:

@@ -36,7 +36,11 @@ def test_config_parses_and_components_build(name):
     train_types = [t.type for t in cfg.train_dataloader.dataset.pipeline]
     if name != 'fashion_mnist_lt':
         assert [t for t in train_types if t != 'LoadImageWithCheck'] == [
-            'RandomResizedCrop', 'RandomFlip', 'RandAugment', 'RandomErasing', 'PackInputs']
+            'RandomResizedCrop', 'RandomFlip', 'RandAugment', 'PackInputs']
+        # The DeiT recipe's erasing runs on the normalised batch (the reference's order).
+        assert cfg.data_preprocessor.type == 'ErasingClsDataPreprocessor'
+        assert cfg.data_preprocessor.random_erasing == dict(probability=0.25, mode='pixel',
+                                                            max_count=1)
 
 
 def _build(cfg_loader, **overrides):

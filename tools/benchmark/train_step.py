@@ -30,8 +30,9 @@ to the first step (``reference:fp32`` by default), as a Markdown table.
 
 **Data pipeline.** Per image, on the same random 32x32 RGB images (CIFAR-sized):
 our student train pipeline (mmpretrain transforms of
-``configs/_base_/datasets/cifar100_lt.py``, up to ``PackInputs``; normalisation
-runs per batch in the data preprocessor, inside the train step) against timm's
+``configs/_base_/datasets/cifar100_lt.py``, up to ``PackInputs``; normalisation and
+random erasing run per batch in the data preprocessor, inside the train step, as
+``ErasingClsDataPreprocessor``) against timm's
 ``create_transform`` with the reference's arguments (``rand-m9-mstd0.5-inc1``,
 colour jitter 0.3, bicubic, random erasing 0.25 pixel; ends with ``Normalize``),
 interleaved blocks of ``--pipeline-images`` images, single-threaded as in a data

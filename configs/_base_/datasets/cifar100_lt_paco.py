@@ -6,7 +6,7 @@ _base_ = ['./cifar100_lt.py', './pipelines/paco_cifar.py']
 
 # Each of the two views is normalised like a single image.
 data_preprocessor = dict(
-    type='MultiViewClsDataPreprocessor',
+    _delete_=True, type='MultiViewClsDataPreprocessor', num_classes=100,
     mean=[125.307, 122.961, 113.8575], std=[51.5865, 50.847, 51.255], to_rgb=False)
 
 train_dataloader = dict(

@@ -6,18 +6,21 @@ data_root = 'data/cifar10'  # holds cifar-10-batches-py/
 num_classes = 10
 
 # ImageNet mean / std (REFERENCE step 1). CIFAR arrays are RGB already.
+# Random erasing (the reference's re_prob 0.25, re_mode 'pixel', re_count 1) runs
+# in the data preprocessor: timm's RandomErasing on each normalised image, as the
+# reference's transform does, before Mixup / CutMix; training batches only.
 data_preprocessor = dict(
+    type='ErasingClsDataPreprocessor',
     num_classes=num_classes,
     mean=[123.675, 116.28, 103.53],
     std=[58.395, 57.12, 57.375],
-    to_rgb=False)
+    to_rgb=False,
+    random_erasing=dict(probability=0.25, mode='pixel', max_count=1))
 rgb_mean = data_preprocessor['mean']
-rgb_std = data_preprocessor['std']
 
-# DeiT train transform (timm create_transform with rand-m9-mstd0.5-inc1 and
-# re_prob 0.25 pixel mode). timm skips colour jitter whenever auto-augment is on,
-# so the reference's ColorJitter 0.3 is not applied and has no transform here.
-# Pixel-mode erasing on normalised tensors = mean + std * N(0, 1) in pixel space.
+# DeiT train transform (timm create_transform with rand-m9-mstd0.5-inc1; its
+# erasing is in data_preprocessor). timm skips colour jitter whenever auto-augment
+# is on, so the reference's ColorJitter 0.3 is not applied and has no transform here.
 train_pipeline = [
     dict(type='RandomResizedCrop', scale=224, backend='pillow', interpolation='bicubic'),
     dict(type='RandomFlip', prob=0.5, direction='horizontal'),
@@ -29,14 +32,6 @@ train_pipeline = [
         magnitude_level=9,
         magnitude_std=0.5,
         hparams=dict(pad_val=[round(x) for x in rgb_mean], interpolation='bicubic')),
-    dict(
-        type='RandomErasing',
-        erase_prob=0.25,
-        mode='rand',
-        min_area_ratio=0.02,
-        max_area_ratio=1 / 3,
-        fill_color=rgb_mean,
-        fill_std=rgb_std),
     dict(type='PackInputs'),
 ]
 

@@ -3,7 +3,9 @@
 # normalisation. IF50: cifar10_lt_if50_teacher.py.
 _base_ = ['./cifar10_lt.py']
 
+# The teachers' recipe has no random erasing: a plain ClsDataPreprocessor.
 data_preprocessor = dict(
+    _delete_=True, type='ClsDataPreprocessor', num_classes=10,
     mean=[125.307, 122.961, 113.8575], std=[51.5865, 50.847, 51.255], to_rgb=False)
 
 train_dataloader = dict(

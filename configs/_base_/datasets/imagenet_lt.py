@@ -7,16 +7,19 @@ dataset_type = 'ImageNetLT'
 data_root = 'data/imagenet_lt'
 num_classes = 1000
 
+# Random erasing (re_prob 0.25, pixel mode, one patch) on each normalised training
+# image before Mixup / CutMix, in the data preprocessor as in the reference's transform.
 data_preprocessor = dict(
+    type='ErasingClsDataPreprocessor',
     num_classes=num_classes,
     mean=[123.675, 116.28, 103.53],
     std=[58.395, 57.12, 57.375],
-    to_rgb=True)  # images are loaded BGR
+    to_rgb=True,  # images are loaded BGR
+    random_erasing=dict(probability=0.25, mode='pixel', max_count=1))
 bgr_mean = data_preprocessor['mean'][::-1]
-bgr_std = data_preprocessor['std'][::-1]
 
-# DeiT train transform; timm skips colour jitter when auto-augment is on, so the
-# reference's ColorJitter 0.3 has no transform here.
+# DeiT train transform (its erasing is in data_preprocessor); timm skips colour
+# jitter when auto-augment is on, so the reference's ColorJitter 0.3 has no transform.
 train_pipeline = [
     dict(type='LoadImageWithCheck'),
     dict(type='RandomResizedCrop', scale=224, backend='pillow', interpolation='bicubic'),
@@ -29,14 +32,6 @@ train_pipeline = [
         magnitude_level=9,
         magnitude_std=0.5,
         hparams=dict(pad_val=[round(x) for x in bgr_mean], interpolation='bicubic')),
-    dict(
-        type='RandomErasing',
-        erase_prob=0.25,
-        mode='rand',
-        min_area_ratio=0.02,
-        max_area_ratio=1 / 3,
-        fill_color=bgr_mean,
-        fill_std=bgr_std),
     dict(type='PackInputs'),
 ]
 

@@ -5,7 +5,9 @@
 _base_ = ['./imagenet_lt.py', './pipelines/paco_imagenet.py']
 
 # Each of the two views is normalised like a single image.
-data_preprocessor = dict(type='MultiViewClsDataPreprocessor')
+data_preprocessor = dict(
+    _delete_=True, type='MultiViewClsDataPreprocessor', num_classes=1000,
+    mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375], to_rgb=True)
 train_dataloader = dict(
     batch_size=32, drop_last=True,
     dataset=dict(pipeline={{_base_.paco_imagenet_train_pipeline}}))

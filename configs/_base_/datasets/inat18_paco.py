@@ -3,8 +3,9 @@
 _base_ = ['./inat18.py', './pipelines/paco_imagenet.py']
 
 # Each of the two views is normalised like a single image.
-data_preprocessor = dict(type='MultiViewClsDataPreprocessor', mean=[118.83, 120.105, 96.9],
-                         std=[49.725, 49.47, 48.96])
+data_preprocessor = dict(
+    _delete_=True, type='MultiViewClsDataPreprocessor', num_classes=8142,
+    mean=[118.83, 120.105, 96.9], std=[49.725, 49.47, 48.96], to_rgb=True)
 
 train_dataloader = dict(
     batch_size=32, drop_last=True,

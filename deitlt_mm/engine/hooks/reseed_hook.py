@@ -82,12 +82,13 @@ class ReseedHook(Hook):
 
     * **Per iteration** (``before_train_iter``): python's, numpy's and torch's (CPU and
       CUDA) global generators of the training process are reseeded from
-      ``(seed, iteration, rank)``: Mixup / CutMix (lambda, choice, permutation),
-      DropPath and dropout draw the same numbers whenever iteration ``i`` is run.
+      ``(seed, iteration, rank)``: batch random erasing, Mixup / CutMix (lambda,
+      choice, permutation), DropPath and dropout draw the same numbers whenever
+      iteration ``i`` is run.
     * **Per sample** (:class:`SeededSampleLoader`, installed in ``before_train``): each
       training sample is loaded under generators seeded from ``(seed, epoch, rank,
       index)``, so the whole pipeline (RandomResizedCrop, RandomFlip, RandAugment,
-      RandomErasing, ...) gives that sample the same result in the main process or any
+      ...) gives that sample the same result in the main process or any
       worker, persistent or not, whatever ``num_workers`` is, and a new one each epoch.
 
     ``seed`` is ``runner.seed`` (the ``randomness`` config, or the checkpoint's seed on
