@@ -4,7 +4,8 @@ Chains the three configs under ``configs/demo/`` through ``tools/train.py`` and
 ``tools/test.py`` (one process per stage runs both, so each prints mmengine's usual
 logs):
 
-1. ResNet32 teacher, SAM + CE-DRW (``--teacher paco``: SAM + PaCo);
+1. ResNet20 teacher (the paper's CIFAR ResNet32, shallower), SAM + CE-DRW
+   (``--teacher paco``: SAM + PaCo);
 2. DeiT-LT student distilled from that teacher (``model.teacher_checkpoint``);
 3. DeiT baseline without distillation, same size and budget;
 
@@ -62,13 +63,13 @@ MIN_BF16_SPEEDUP = 1.2
 NO_VALIDATION_EPOCH = 10**6
 # Teacher recipes of stage 1 (--teacher).
 TEACHER_CONFIGS = {
-    'ce-drw': 'configs/demo/resnet32_fmnist_lt_teacher.py',
-    'paco': 'configs/demo/resnet32_paco_fmnist_lt_teacher.py',
+    'ce-drw': 'configs/demo/resnet20_fmnist_lt_teacher.py',
+    'paco': 'configs/demo/resnet20_paco_fmnist_lt_teacher.py',
 }
 # (stage name, config, row label in the table); the teacher's config is the --teacher
 # recipe's, the student stage gets the teacher's checkpoint.
 STAGES = (
-    ('teacher', None, 'teacher ResNet32'),
+    ('teacher', None, 'teacher ResNet20'),
     ('deitlt', 'configs/demo/deitlt_tiny_fmnist_lt.py', 'DeiT-LT'),
     ('baseline', 'configs/demo/deit_tiny_fmnist_lt_no_distill.py', 'DeiT no distill'),
 )
@@ -79,7 +80,7 @@ def parse_args(argv=None):
     parser.add_argument('--work-dir', default='work_dirs/demo',
                         help='folder for every stage\'s logs, checkpoints and results')
     parser.add_argument('--teacher', choices=sorted(TEACHER_CONFIGS), default='ce-drw',
-                        help='recipe of the ResNet32 teacher: CE-DRW or PaCo, both with SAM')
+                        help='recipe of the ResNet20 teacher: CE-DRW or PaCo, both with SAM')
     parser.add_argument('--data-root', default=DEBIAN_DATA_ROOT,
                         help='folder of the Fashion-MNIST IDX files (.gz or raw)')
     parser.add_argument('--threads', type=int, default=usable_cores(),
@@ -227,7 +228,7 @@ def main(argv=None):
     # The DeiT-LT block has a TEACHER row: the student's teacher, scored by the student's
     # test run (the same checkpoint as the first row, seen through the student's pipeline).
     table = format_comparison_table({
-        label: results[label] for label in ('teacher ResNet32', 'DeiT no distill', 'DeiT-LT')})
+        label: results[label] for label in ('teacher ResNet20', 'DeiT no distill', 'DeiT-LT')})
     warnings = degenerate_teacher_warnings(results)
     analysis_start = time.time()
     analyses = run_analyses(work_dir, data_root, data_name, args.threads)

@@ -43,7 +43,9 @@ STUDENT_SCHEDULE = ('deitlt/*', 'demo/deit*')
 ORIGINAL_ORDER_TEACHER = ('deitlt/deitlt_b_imagenetlt.py', 'deitlt/deitlt_b_inat18.py')
 STUDENT_ORDER_TEACHER = ('deitlt/deitlt_b_cifar*', 'deitlt/baselines/*_dist_token_labels.py',
                          'demo/deitlt_tiny_fmnist_lt.py')
-DEMO_TEACHER = ('demo/resnet32_fmnist_lt_teacher.py', )
+# Snapshotted as demo/resnet32_fmnist_lt_teacher.py; renamed with its depth (issue 12), its
+# snapshot entry with it.
+DEMO_TEACHER = ('demo/resnet20_fmnist_lt_teacher.py', )
 DEMO_STUDENTS = ('demo/deit*', )
 
 
@@ -126,8 +128,8 @@ CHANGED = [
     # Issue 9 part 4: the demo's budgets are iterations on any data (IterBudgetTrainLoop:
     # whole epochs, the last one cut at max_iters), the phases iterations computed from
     # them: on Fashion-MNIST-LT (117 batches an epoch) the same points as the epochs
-    # before. Validation and checkpoint after the last epoch only, whose number follows
-    # the data.
+    # before (the students' budget then cut from 6 to 4 epochs, issue 12). Validation
+    # and checkpoint after the last epoch only, whose number follows the data.
     (DEMO_TEACHER, 'max_epochs', 2, ABSENT),
     *[(DEMO_TEACHER, key, ABSENT, value)
       for key, value in (('train_iters', 234), ('warmup_iters', 117), ('drw_iter', 117))],
@@ -135,17 +137,20 @@ CHANGED = [
     (DEMO_TEACHER, 'param_scheduler', ANY, iteration_schedule(0.1, 0.0, 117)),
     (DEMO_TEACHER, 'custom_hooks', [dict(type='DRWHook', drw=1, no_mixup_drw=False)],
      [dict(type='DRWHook', drw=117, by_epoch=False, no_mixup_drw=False)]),
+    # Issue 12: the demo teacher is the CIFAR ResNet at depth 20 (in the student too).
+    (DEMO_TEACHER, 'model.backbone.depth', 32, 20),
+    (('demo/deitlt_tiny_fmnist_lt.py', ), 'model.teacher.backbone.depth', 32, 20),
     # The student's and the baseline's epoch variables are now the base schedule's,
     # which the budget loop does not read.
     (DEMO_STUDENTS, 'max_epochs', 6, 1200),
     (DEMO_STUDENTS, 'warmup_epochs', 1, 5),
     *[(DEMO_STUDENTS, key, ABSENT, value)
-      for key, value in (('train_iters', 702), ('warmup_iters', 117), ('drw_iter', 585))],
-    (DEMO_STUDENTS, 'train_cfg', ANY, dict(type='IterBudgetTrainLoop', max_iters=702)),
-    (DEMO_STUDENTS, 'param_scheduler', ANY, iteration_schedule(0.01, 1e-5, 117)),
+      for key, value in (('train_iters', 468), ('warmup_iters', 78), ('drw_iter', 390))],
+    (DEMO_STUDENTS, 'train_cfg', ANY, dict(type='IterBudgetTrainLoop', max_iters=468)),
+    (DEMO_STUDENTS, 'param_scheduler', ANY, iteration_schedule(0.01, 1e-5, 78)),
     (('demo/deitlt_tiny_fmnist_lt.py', ), 'custom_hooks',
      [dict(type='DRWHook', drw=5, no_mixup_drw=True)],
-     [dict(type='DRWHook', drw=585, by_epoch=False, no_mixup_drw=True)]),
+     [dict(type='DRWHook', drw=390, by_epoch=False, no_mixup_drw=True)]),
     (('demo/*', ), 'default_hooks.checkpoint.interval', ANY, -1),
     # Issue 12: random erasing moved from the students' uint8 pipeline into their data
     # preprocessor (timm's RandomErasing on the normalised batch, exact to the

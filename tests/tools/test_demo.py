@@ -16,8 +16,8 @@ REPO = Path(__file__).resolve().parents[2]
 
 # The demo's three configs at a budget that fits a test: batches of 32, no loader workers,
 # TEST_ITERS iterations with every phase point (warm-up end, cosine start, DRW) scaled
-# from the config's budget (its `train_iters`), and a ResNet8 teacher (the demo's ResNet32
-# has five blocks a stage where ResNet8 has one: 4-5x the time).
+# from the config's budget (its `train_iters`), and a ResNet8 teacher (the demo's ResNet20
+# has three blocks a stage where ResNet8 has one: about 3x the time).
 TEST_ITERS = dict(teacher=100, deitlt=120, baseline=120)
 TEACHER_DEPTH = 8
 
@@ -92,7 +92,7 @@ def test_demo_on_other_data_distils_the_tail(tmp_path, monkeypatch, capfd):
     table_lines = summary['table'].splitlines()
     rows = {line.split('|')[0].strip(): [cell.strip() for cell in line.split('|')[1:]]
             for line in table_lines[2:]}
-    assert list(rows) == ['teacher ResNet32', 'DeiT no distill', 'DeiT-LT CLS',
+    assert list(rows) == ['teacher ResNet20', 'DeiT no distill', 'DeiT-LT CLS',
                           'DeiT-LT DIST', 'DeiT-LT AVG', 'DeiT-LT TEACHER']
     assert [cell.strip() for cell in table_lines[0].split('|')] == [
         '', 'overall', 'head', 'mid', 'tail']
@@ -103,9 +103,9 @@ def test_demo_on_other_data_distils_the_tail(tmp_path, monkeypatch, capfd):
     # figures.
     long_tail = summary['long_tail']
     assert {label: list(results['predictions']) for label, results in long_tail.items()} == {
-        'teacher ResNet32': ['pred'], 'DeiT-LT': ['avg', 'cls', 'dist', 'teacher'],
+        'teacher ResNet20': ['pred'], 'DeiT-LT': ['avg', 'cls', 'dist', 'teacher'],
         'DeiT no distill': ['pred']}
-    assert rows['DeiT-LT TEACHER'] == rows['teacher ResNet32']
+    assert rows['DeiT-LT TEACHER'] == rows['teacher ResNet20']
     teacher_flagged = long_tail['DeiT-LT']['teacher_check']['degenerate']
     assert (len(summary['warnings']) == 1) == teacher_flagged
     assert ('WARNING: the teacher of DeiT-LT looks degenerate' in stdout) == teacher_flagged
@@ -114,7 +114,7 @@ def test_demo_on_other_data_distils_the_tail(tmp_path, monkeypatch, capfd):
     # 91 % with data seeds 0 and 1), and a DIST token that, distilled from it with
     # re-weighting, predicts the tail where the baseline does not (tail 100 and 67 %
     # against 0).
-    teacher = long_tail['teacher ResNet32']['predictions']['pred']
+    teacher = long_tail['teacher ResNet20']['predictions']['pred']
     dist = long_tail['DeiT-LT']['predictions']['dist']
     baseline = long_tail['DeiT no distill']['predictions']['pred']
     assert teacher['top1'] >= 60, summary['table']
@@ -141,7 +141,7 @@ def test_demo_on_other_data_distils_the_tail(tmp_path, monkeypatch, capfd):
         assert logs[stage].count('Saving checkpoint at') == 1
         assert f'Saving checkpoint at {epochs} epochs' in logs[stage]
     # The student was distilled from the teacher this run trained, with DRW and no Mixup
-    # over its last 1/6 (the config's 585 of 702 iterations: 100 of 120), the teacher
+    # over its last 1/6 (the config's 390 of 468 iterations: 100 of 120), the teacher
     # from half-way.
     assert str(work_dir / 'teacher' / 'epoch_5.pth') in logs['deitlt']
     assert 'DRWHook: iteration 100: DRW on, batch augments off' in logs['deitlt']
@@ -255,8 +255,8 @@ def test_precision_auto_is_bf16_where_it_is_faster(monkeypatch, instructions, sp
 
 
 @pytest.mark.parametrize('argv,config', [
-    ([], 'configs/demo/resnet32_fmnist_lt_teacher.py'),
-    (['--teacher', 'paco'], 'configs/demo/resnet32_paco_fmnist_lt_teacher.py'),
+    ([], 'configs/demo/resnet20_fmnist_lt_teacher.py'),
+    (['--teacher', 'paco'], 'configs/demo/resnet20_paco_fmnist_lt_teacher.py'),
 ])
 def test_teacher_option_picks_the_teacher_recipe(tmp_path, monkeypatch, argv, config):
     demo = load_demo_tool()

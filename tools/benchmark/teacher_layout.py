@@ -3,8 +3,8 @@
     python tools/benchmark/teacher_layout.py [--config CONFIG] [--batch-size 128]
         [--img-size 32] [--threads N] [--repeats 10]
 
-Builds the teacher of ``--config`` (default: the demo's ResNet32,
-``configs/demo/resnet32_fmnist_lt_teacher.py``) twice from one state dict, with
+Builds the teacher of ``--config`` (default: the paper's CIFAR-100-LT ResNet32,
+``configs/teachers/resnet32_ce-drw-sam_cifar100-lt-if100.py``) twice from one state dict, with
 ``backbone.channels_last`` False and True, and times, interleaved with a rotating
 order after ``--warmup`` untimed rounds:
 
@@ -36,7 +36,7 @@ from mmengine.registry import DefaultScope  # noqa: E402
 import deitlt_mm  # noqa: E402,F401  registers the components
 from deitlt_mm.registry import MODELS  # noqa: E402
 
-DEFAULT_CONFIG = osp.join(REPO, 'configs/demo/resnet32_fmnist_lt_teacher.py')
+DEFAULT_CONFIG = osp.join(REPO, 'configs/teachers/resnet32_ce-drw-sam_cifar100-lt-if100.py')
 LAYOUTS = {'contiguous': False, 'channels_last': True}
 
 

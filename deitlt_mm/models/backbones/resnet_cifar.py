@@ -61,9 +61,9 @@ class ResNetCifarOptionA(BaseModule):
         base_channels (int): width of the first stage. Defaults to 16.
         channels_last (bool): keep weights and activations in channels-last
             memory order. Same results up to float rounding; on CPU (oneDNN) a
-            ResNet32 train step at 32 px, batch 128, is 1.2-1.3x faster and a frozen
-            teacher's forward 1.3x (tools/benchmark/teacher_layout.py); on GPUs it is
-            the layout tensor-core convolutions use. Defaults to True.
+            ResNet32 train step at 32 px, batch 128, is 1.25x faster and a frozen
+            teacher's forward 1.07-1.12x (tools/benchmark/teacher_layout.py); on GPUs
+            it is the layout tensor-core convolutions use. Defaults to True.
         init_cfg (dict, optional): mmengine init config.
 
     Forward: ``images [B, C, H, W]`` -> ``(features [B, 4 * base_channels, H/4, W/4],)``;

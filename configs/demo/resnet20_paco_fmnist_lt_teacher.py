@@ -1,4 +1,4 @@
-# Demo stage 1 with `tools/demo.py --teacher paco`: the CIFAR ResNet32 teacher trained
+# Demo stage 1 with `tools/demo.py --teacher paco`: the demo's CIFAR ResNet20 teacher trained
 # with PaCo + SAM on Fashion-MNIST-LT (IF100) at 32 px, the CIFAR PaCo recipe
 # (../_base_/models/resnet32_cifar_paco.py, two views of
 # ../_base_/datasets/pipelines/paco_cifar.py, SGD lr 0.05 momentum 0.9 wd 5e-4, batch
@@ -18,7 +18,8 @@ _base_ = [
 train_iters = 232
 warmup_iters = train_iters // 2
 
-model = dict(head=dict(num_classes=10))
+# Depth 20, as the CE-DRW demo teacher (./resnet20_fmnist_lt_teacher.py).
+model = dict(backbone=dict(depth=20), head=dict(num_classes=10))
 # Each of the two views is normalised like a single image.
 data_preprocessor = dict(type='MultiViewClsDataPreprocessor')
 
