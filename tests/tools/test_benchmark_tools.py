@@ -1,5 +1,6 @@
 """tools/benchmark/: train_step.py, teacher_layout.py and gpu_check.{py,sh} at tiny sizes on
 CPU, FLOP counting."""
+import importlib
 import json
 import os
 import re
@@ -20,25 +21,23 @@ TINY = ['--arch', '32,1,2', '--img-size', '32', '--patch-size', '8', '--batch-si
         '--num-classes', '4']
 
 
-@pytest.fixture(scope='module')
-def tools():
+def import_benchmark(name):
+    """A module of tools/benchmark/ (scripts that import each other by file name)."""
     sys.path.insert(0, str(BENCHMARK))
     try:
-        import gpu_check
-        import train_step
+        return importlib.import_module(name)
     finally:
         sys.path.remove(str(BENCHMARK))
-    return train_step, gpu_check
+
+
+@pytest.fixture(scope='module')
+def tools():
+    return import_benchmark('train_step'), import_benchmark('gpu_check')
 
 
 @pytest.fixture(scope='module')
 def teacher_layout():
-    sys.path.insert(0, str(BENCHMARK))
-    try:
-        import teacher_layout
-    finally:
-        sys.path.remove(str(BENCHMARK))
-    return teacher_layout
+    return import_benchmark('teacher_layout')
 
 
 def test_train_step_prints_every_step_and_both_pipelines(tools, capsys, monkeypatch):
