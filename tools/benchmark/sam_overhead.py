@@ -23,6 +23,7 @@ from mmengine.registry import DefaultScope
 
 sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
 from mmpretrain.structures import DataSample  # noqa: E402
+from train_step import check_counts  # noqa: E402  (this folder, as a script's)
 
 import deitlt_mm  # noqa: E402, F401  (registers SAMOptimWrapper)
 from deitlt_mm.registry import MODELS, OPTIM_WRAPPERS  # noqa: E402
@@ -44,11 +45,7 @@ def parse_args(argv=None):
     parser.add_argument('--device', default='cpu')
     parser.add_argument('--threads', type=int, help='torch CPU threads (default: torch)')
     args = parser.parse_args(argv)
-    for name in ('batch_size', 'img_size', 'repeats'):
-        if getattr(args, name) < 1:
-            parser.error(f'--{name.replace("_", "-")} must be >= 1, got {getattr(args, name)}')
-    if args.warmup < 0:
-        parser.error(f'--warmup must be >= 0, got {args.warmup}')
+    check_counts(parser, args, ('batch_size', 'img_size', 'repeats'), ('warmup', ))
     return args
 
 

@@ -25,7 +25,13 @@ import time
 
 import torch
 import torch.nn.functional as F
-from train_step import describe_machine, interleaved_medians, load_average, markdown_table
+from train_step import (
+    check_counts,
+    describe_machine,
+    interleaved_medians,
+    load_average,
+    markdown_table,
+)
 
 REPO = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
 sys.path.insert(0, REPO)
@@ -50,11 +56,7 @@ def parse_args(argv=None):
     parser.add_argument('--repeats', type=int, default=10, help='timed rounds')
     parser.add_argument('--threads', type=int, help='torch CPU threads (default: torch)')
     args = parser.parse_args(argv)
-    for name in ('batch_size', 'img_size', 'repeats'):
-        if getattr(args, name) < 1:
-            parser.error(f'--{name.replace("_", "-")} must be >= 1, got {getattr(args, name)}')
-    if args.warmup < 0:
-        parser.error('--warmup must be >= 0')
+    check_counts(parser, args, ('batch_size', 'img_size', 'repeats'), ('warmup', ))
     return args
 
 

@@ -113,6 +113,16 @@ def step_name(step):
     return f'{impl} {precision}' + (' + compile' if compiled else '')
 
 
+def check_counts(parser, args, positive, non_negative=()):
+    """Stop with argparse's error at the first option of ``positive`` below 1 or of
+    ``non_negative`` below 0 (the benchmarks' counts and sizes)."""
+    for names, least in ((positive, 1), (non_negative, 0)):
+        for name in names:
+            if getattr(args, name) < least:
+                parser.error(f'--{name.replace("_", "-")} must be >= {least}, '
+                             f'got {getattr(args, name)}')
+
+
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--arch', type=parse_arch, default='deit-small',
@@ -135,10 +145,8 @@ def parse_args(argv=None):
     parser.add_argument('--device', default='cpu')
     parser.add_argument('--threads', type=int, help='torch CPU threads (default: torch)')
     args = parser.parse_args(argv)
-    for name in ('img_size', 'patch_size', 'batch_size', 'num_classes', 'teacher_size',
-                 'repeats'):
-        if getattr(args, name) < 1:
-            parser.error(f'--{name.replace("_", "-")} must be >= 1, got {getattr(args, name)}')
+    check_counts(parser, args, ('img_size', 'patch_size', 'batch_size', 'num_classes',
+                                'teacher_size', 'repeats'))
     if args.warmup < 0 or args.pipeline_images < 0:
         parser.error('--warmup and --pipeline-images must be >= 0')
     if args.img_size % args.patch_size:

@@ -116,7 +116,6 @@ class PaCoClassifier(ImageClassifier):
         self.register_buffer('queue', F.normalize(torch.randn(queue_size, dim), dim=0))
         self.register_buffer('queue_labels', torch.randint(0, num_classes, (queue_size, )))
         self.register_buffer('queue_ptr', torch.zeros(1, dtype=torch.long))
-        # The key-image tensor of the current step and what was computed for it.
         # The step's keys and queue snapshot, by key-image tensor (see key_step).
         self._key_steps = BatchCache()
 

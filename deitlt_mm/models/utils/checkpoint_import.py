@@ -230,8 +230,8 @@ def permute_classifier_rows(model: nn.Module, order: Sequence[int],
     num_classes = layer.out_features
     if order.dim() != 1 or sorted(order.tolist()) != list(range(num_classes)):
         raise NumClassesError(f'{source}: {order.numel()} classes, but the teacher predicts '
-                         f'{num_classes} (its classifier has {num_classes} rows); the map '
-                         f'must be a permutation of 0..{num_classes - 1}.')
+                              f'{num_classes} (its classifier has {num_classes} rows); the '
+                              f'map must be a permutation of 0..{num_classes - 1}.')
     order = order.to(layer.weight.device)
     layer.weight.copy_(layer.weight[order])
     if layer.bias is not None:

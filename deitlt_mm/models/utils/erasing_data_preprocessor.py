@@ -47,7 +47,6 @@ class ErasingClsDataPreprocessor(ClsDataPreprocessor):
         super().__init__(**kwargs)
         self.random_erasing = None
         if random_erasing is not None:
-            random_erasing = dict(random_erasing)
             unsupported = sorted({'device', 'num_splits'} & set(random_erasing))
             if unsupported:
                 raise ValueError(f'random_erasing: {", ".join(unsupported)} cannot be set '
