@@ -27,6 +27,7 @@ from deitlt_mm.datasets.class_map_file import check_teacher_class_map  # noqa: E
 from deitlt_mm.config_checks import check_cfg_options, load_config  # noqa: E402
 from deitlt_mm.engine.test_progress import log_test_progress  # noqa: E402
 from deitlt_mm.errors import exit_on_run_error  # noqa: E402
+from deitlt_mm.engine.runners import released_run_instances  # noqa: E402
 from deitlt_mm.evaluation import LongTailAccuracy, format_metrics  # noqa: E402
 from deitlt_mm.evaluation.results import to_jsonable  # noqa: E402
 from deitlt_mm.fileio import (  # noqa: E402
@@ -53,6 +54,7 @@ def parse_args(argv=None):
 
 # Bad input ends the run with one line on stderr (deitlt_mm.errors, docs/bad_inputs.md),
 # checked before the model is built and the test set is read.
+@released_run_instances()
 @exit_on_run_error()
 def main(argv=None):
     args = parse_args(argv)

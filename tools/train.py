@@ -13,6 +13,7 @@ from deitlt_mm.compat import finish_distributed, init_distributed  # noqa: E402,
 from deitlt_mm.datasets.class_map_file import check_teacher_class_map  # noqa: E402
 from deitlt_mm.config_checks import check_cfg_options, load_config  # noqa: E402
 from deitlt_mm.errors import exit_on_run_error  # noqa: E402
+from deitlt_mm.engine.runners import released_run_instances  # noqa: E402
 from deitlt_mm.engine.compile_student import compile_student, pop_compile_cfg  # noqa: E402
 from deitlt_mm.engine.optimizers import enable_mixed_precision  # noqa: E402
 from deitlt_mm.engine.vis_backends import (  # noqa: E402
@@ -98,6 +99,7 @@ def account_for_accumulation(cfg: Config) -> None:
 
 
 # Bad input ends the run with one line on stderr (deitlt_mm.errors, docs/bad_inputs.md).
+@released_run_instances()
 @exit_on_run_error()
 def main(argv=None):
     args = parse_args(argv)
