@@ -3,7 +3,7 @@
 # the IF50 training set and its teacher.
 _base_ = [
     '../_base_/models/deitlt_base_resnet32_teacher.py',
-    '../_base_/datasets/cifar100_lt_if50.py',
+    '../_base_/datasets/cifar100_lt.py',
     '../_base_/schedules/deitlt_adamw_cosine.py',
     '../_base_/default_runtime.py',
 ]
@@ -16,3 +16,6 @@ model = dict(
 
 # Class-balanced distillation weights (DRW) and no Mixup/CutMix from epoch 1100 on.
 custom_hooks = [dict(type='DRWHook', drw=1100, no_mixup_drw=True)]
+
+# Imbalance factor 50 (exp profile): the rarest class keeps 1/50 of the largest one's images.
+train_dataloader = dict(dataset=dict(imb_factor=0.02))

@@ -1,10 +1,13 @@
 # ResNet32 teacher, CE-DRW + SAM (rho 0.8) on CIFAR-100-LT IF50.
 _base_ = [
     '../_base_/models/resnet32_cifar_ce_drw.py',
-    '../_base_/datasets/cifar100_lt_if50_teacher.py',
+    '../_base_/datasets/cifar100_lt_teacher.py',
     '../_base_/schedules/teacher_cifar_sam_200e.py',
     '../_base_/default_runtime.py',
 ]
 
 model = dict(head=dict(num_classes=100))
 optim_wrapper = dict(rho=0.8)
+
+# Imbalance factor 50 (exp profile): the rarest class keeps 1/50 of the largest one's images.
+train_dataloader = dict(dataset=dict(imb_factor=0.02))

@@ -1,6 +1,6 @@
-# CIFAR-100-LT (exp, IF100): the CIFAR-10-LT set-up with 100 classes, the
-# `cifar-100-python/` pickles and the paper's 100-class split. IF50: cifar100_lt_if50.py.
-_base_ = ['./cifar10_lt.py']
+# CIFAR-100-LT: the CIFAR-LT set-up of ./cifar_lt.py on the `cifar-100-python/` pickles,
+# 100 classes, the paper's head/mid/tail cut.
+_base_ = ['./cifar_lt.py']
 
 dataset_type = 'CIFAR100LT'
 data_root = 'data/cifar100'  # holds cifar-100-python/

@@ -1,7 +1,6 @@
-# CIFAR-100-LT (exp, IF100) for the ResNet32 PaCo teacher: PaCo's two-view pipeline
+# CIFAR-100-LT for the ResNet32 PaCo teachers: PaCo's two-view pipeline
 # (./pipelines/paco_cifar.py), batch 128 with drop_last (the queue length must be a
-# multiple of the global batch), CIFAR normalisation; test at 32 px. IF50:
-# cifar100_lt_if50_paco.py.
+# multiple of the global batch), CIFAR normalisation; test at 32 px.
 _base_ = ['./cifar100_lt.py', './pipelines/paco_cifar.py']
 
 # Each of the two views is normalised like a single image.
@@ -10,7 +9,6 @@ data_preprocessor = dict(
     mean=[125.307, 122.961, 113.8575], std=[51.5865, 50.847, 51.255], to_rgb=False)
 
 train_dataloader = dict(
-    batch_size=128, drop_last=True,
-    dataset=dict(pipeline={{_base_.paco_cifar_train_pipeline}}))
-val_dataloader = dict(batch_size=128, dataset=dict(pipeline={{_base_.teacher_test_pipeline}}))
+    drop_last=True, dataset=dict(pipeline={{_base_.paco_cifar_train_pipeline}}))
+val_dataloader = dict(dataset=dict(pipeline={{_base_.teacher_test_pipeline}}))
 test_dataloader = val_dataloader

@@ -1,6 +1,5 @@
-# CIFAR-10-LT (exp, IF100) at 32 px for the ResNet32 teacher: random crop 32 with
-# padding 4 + horizontal flip (`teacher_train_pipeline`), batch 128, CIFAR
-# normalisation. IF50: cifar10_lt_if50_teacher.py.
+# CIFAR-10-LT at 32 px for the ResNet32 teachers (CE-DRW, LDAM-DRW): the 32 px pipelines of
+# ./pipelines/resnet_cifar.py, batch 128, CIFAR normalisation.
 _base_ = ['./cifar10_lt.py']
 
 # The teachers' recipe has no random erasing: a plain ClsDataPreprocessor.
@@ -8,7 +7,6 @@ data_preprocessor = dict(
     _delete_=True, type='ClsDataPreprocessor', num_classes=10,
     mean=[125.307, 122.961, 113.8575], std=[51.5865, 50.847, 51.255], to_rgb=False)
 
-train_dataloader = dict(
-    batch_size=128, dataset=dict(pipeline={{_base_.teacher_train_pipeline}}))
-val_dataloader = dict(batch_size=128, dataset=dict(pipeline={{_base_.teacher_test_pipeline}}))
+train_dataloader = dict(dataset=dict(pipeline={{_base_.teacher_train_pipeline}}))
+val_dataloader = dict(dataset=dict(pipeline={{_base_.teacher_test_pipeline}}))
 test_dataloader = val_dataloader

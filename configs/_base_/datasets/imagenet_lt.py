@@ -1,76 +1,17 @@
-# ImageNet-LT for the DeiT-LT student at 224 px. data_root holds the OLTR list
-# files (ImageNet_LT_{train,val,test}.txt) and the images at the listed paths.
-# Labels are re-indexed by training frequency with the reference's numpy-1.24 tie
-# order; to pin the published map, save it once (dataset.save_class_map(path))
-# and set class_map_file=path in both datasets.
+# ImageNet-LT: the list-file set-up of ./list_file_lt.py on the OLTR list files
+# (ImageNet_LT_{train,val,test}.txt in data_root), 1000 classes, evaluated on the
+# 50,000-image test list as in the paper.
+_base_ = ['./list_file_lt.py']
+
 dataset_type = 'ImageNetLT'
 data_root = 'data/imagenet_lt'
 num_classes = 1000
 
-# Random erasing (re_prob 0.25, pixel mode, one patch) on each normalised training
-# image before Mixup / CutMix, in the data preprocessor as in the reference's transform.
-data_preprocessor = dict(
-    type='ErasingClsDataPreprocessor',
-    num_classes=num_classes,
-    mean=[123.675, 116.28, 103.53],
-    std=[58.395, 57.12, 57.375],
-    to_rgb=True,  # images are loaded BGR
-    random_erasing=dict(probability=0.25, mode='pixel', max_count=1))
-bgr_mean = data_preprocessor['mean'][::-1]
-
-# DeiT train transform (its erasing is in data_preprocessor); timm skips colour
-# jitter when auto-augment is on, so the reference's ColorJitter 0.3 has no transform.
-train_pipeline = [
-    dict(type='LoadImageWithCheck'),
-    dict(type='RandomResizedCrop', scale=224, backend='pillow', interpolation='bicubic'),
-    dict(type='RandomFlip', prob=0.5, direction='horizontal'),
-    dict(
-        type='RandAugment',
-        policies='timm_increasing',
-        num_policies=2,
-        total_level=10,
-        magnitude_level=9,
-        magnitude_std=0.5,
-        hparams=dict(pad_val=[round(x) for x in bgr_mean], interpolation='bicubic')),
-    dict(type='PackInputs'),
-]
-
-test_pipeline = [
-    dict(type='LoadImageWithCheck'),
-    dict(type='ResizeEdge', scale=256, edge='short', backend='pillow',
-         interpolation='bicubic'),
-    dict(type='CenterCrop', crop_size=224),
-    dict(type='PackInputs'),
-]
-
-train_dataloader = dict(
-    batch_size=128,
-    num_workers=8,
-    persistent_workers=True,
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        split='train',
-        class_map_file=None,
-        pipeline=train_pipeline),
-    sampler=dict(type='DefaultSampler', shuffle=True),
-)
-
-# The paper reports the 50,000-image test list.
-val_dataloader = dict(
-    batch_size=128,
-    num_workers=8,
-    persistent_workers=True,
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        split='test',
-        class_map_file=None,
-        pipeline=test_pipeline),
-    sampler=dict(type='DefaultSampler', shuffle=False),
-)
-# Paper split by frequency index: head 0-389, mid 390-834, tail 835-999.
-val_evaluator = dict(type='LongTailAccuracy', split='index', cut_points=[390, 835])
-
+data_preprocessor = dict(num_classes=num_classes)
+train_dataloader = dict(dataset=dict(type=dataset_type, data_root=data_root))
+val_dataloader = dict(dataset=dict(type=dataset_type, data_root=data_root, split='test'))
 test_dataloader = val_dataloader
+
+# Paper split by frequency index: head 0-389, mid 390-834, tail 835-999.
+val_evaluator = dict(cut_points=[390, 835])
 test_evaluator = val_evaluator

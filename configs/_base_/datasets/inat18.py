@@ -1,6 +1,6 @@
-# iNaturalist-2018: the ImageNet-LT set-up with 8142 classes, the list files
-# iNaturalist18_{train,val}.txt in data_root, evaluated on the validation list.
-_base_ = ['./imagenet_lt.py']
+# iNaturalist-2018: the list-file set-up of ./list_file_lt.py on the list files
+# iNaturalist18_{train,val}.txt in data_root, 8142 classes, evaluated on the validation list.
+_base_ = ['./list_file_lt.py']
 
 dataset_type = 'INaturalist2018'
 data_root = 'data/inat2018'

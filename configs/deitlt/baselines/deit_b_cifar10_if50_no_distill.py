@@ -4,9 +4,12 @@
 # teacher, nothing to re-weight).
 _base_ = [
     '../../_base_/models/deit_base_patch16_224_no_distill.py',
-    '../../_base_/datasets/cifar10_lt_if50.py',
+    '../../_base_/datasets/cifar10_lt.py',
     '../../_base_/schedules/deitlt_adamw_cosine.py',
     '../../_base_/default_runtime.py',
 ]
 
 model = dict(head=dict(num_classes=10))
+
+# Imbalance factor 50 (exp profile): the rarest class keeps 1/50 of the largest one's images.
+train_dataloader = dict(dataset=dict(imb_factor=0.02))

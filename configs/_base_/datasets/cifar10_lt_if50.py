@@ -1,5 +1,0 @@
-# CIFAR-10-LT with imbalance factor 50 (exp): the IF100 set-up of ./cifar10_lt.py on
-# the IF50 training set; the test set is the same.
-_base_ = ['./cifar10_lt.py']
-
-train_dataloader = dict(dataset=dict(imb_factor=0.02))

@@ -1,5 +1,0 @@
-# CIFAR-10-LT IF50 for the ResNet32 teacher: ./cifar10_lt_teacher.py on the IF50
-# training set.
-_base_ = ['./cifar10_lt_teacher.py']
-
-train_dataloader = dict(dataset=dict(imb_factor=0.02))
