@@ -29,7 +29,9 @@
    full unpickle that runs any code in the file. :func:`load_local_checkpoint`
    replaces that loader with :func:`deitlt_mm.fileio.load_checkpoint_file`
    (``weights_only=True`` explicitly, one clear error for a missing, truncated,
-   corrupt or code-carrying file).
+   corrupt or code-carrying file). ``http(s)://`` addresses (``load_from``, ``--resume``)
+   get the same reader through :func:`load_url_checkpoint`: mmengine's
+   ``load_from_http`` would unpickle the download with ``weights_only=False``.
 """
 import os
 import pickle
@@ -45,7 +47,7 @@ from mmengine.logging.history_buffer import HistoryBuffer
 from mmengine.model import MMDistributedDataParallel
 from mmengine.runner import CheckpointLoader
 
-from .fileio import AtomicLocalBackend, load_checkpoint_file
+from .fileio import URL_PREFIXES, AtomicLocalBackend, load_checkpoint_file
 from .registry import MODEL_WRAPPERS
 
 # torch's switch to full pickle loads where a call does not pass weights_only.
@@ -158,12 +160,21 @@ def load_local_checkpoint(filename: str, map_location=None):
     return load_checkpoint_file(os.path.expanduser(filename), map_location=map_location)
 
 
+def load_url_checkpoint(filename: str, map_location=None):
+    """mmengine's loader of ``http(s)://`` checkpoints, weights-only: the file is
+    downloaded into the cache ``load_from_http`` uses and read like a local one."""
+    return load_checkpoint_file(filename, map_location=map_location)
+
+
 def use_weights_only_local_loader() -> None:
-    """Make mmengine read local checkpoints with :func:`load_local_checkpoint`.
+    """Make mmengine read local checkpoints with :func:`load_local_checkpoint` and
+    ``http(s)://`` ones with :func:`load_url_checkpoint`.
 
     Says so when ``TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD`` asks torch for full pickle loads.
     """
     CheckpointLoader.register_scheme(prefixes='', loader=load_local_checkpoint, force=True)
+    CheckpointLoader.register_scheme(prefixes=URL_PREFIXES, loader=load_url_checkpoint,
+                                     force=True)
     if os.environ.get(NO_WEIGHTS_ONLY_ENV, '0').lower() in ('1', 'y', 'yes', 'true'):
         warnings.warn(f'{NO_WEIGHTS_ONLY_ENV} is set, but deitlt_mm still loads checkpoints '
                       'with weights_only=True and refuses code in them (docs/bad_inputs.md).',

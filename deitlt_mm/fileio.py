@@ -11,11 +11,15 @@ import pickle
 import pickletools
 import re
 import tempfile
+import urllib.error
+import urllib.parse
 import zipfile
 from pathlib import Path
 from typing import List, Union
 
 import torch
+import torch.distributed as torch_dist
+from mmengine.dist import get_dist_info
 from mmengine.fileio.backends import LocalBackend
 from mmengine.runner.checkpoint import find_latest_checkpoint
 
@@ -27,6 +31,9 @@ PathLike = Union[str, Path]
 # `args` of DeiT-style checkpoints, with paths inside), allowed in every checkpoint
 # read. mmengine's own checkpoint objects are allowed globally by deitlt_mm.compat.
 SAFE_CHECKPOINT_GLOBALS = [argparse.Namespace, pathlib.PosixPath, pathlib.WindowsPath]
+
+# Checkpoints named by these prefixes are downloaded (see download_checkpoint).
+URL_PREFIXES = ('http://', 'https://')
 
 # `.<name>.<8 random chars>.tmp`: the temp files of atomic_write (tempfile.mkstemp).
 _TEMP_FILE = re.compile(r'^\..+\.[a-z0-9_]{8}\.tmp$')
@@ -126,15 +133,66 @@ class AtomicLocalBackend(LocalBackend):
         atomic_write(filepath, obj, encoding=encoding)
 
 
+def is_url(path: PathLike) -> bool:
+    """Whether ``path`` is an ``http://`` or ``https://`` address."""
+    return isinstance(path, str) and path.startswith(URL_PREFIXES)
+
+
+def download_checkpoint(url: str) -> str:
+    """The local copy of the checkpoint at ``url``, downloaded once into the download
+    cache of mmengine and torch.hub (``<torch.hub.get_dir()>/checkpoints/<file name>``,
+    ``$TORCH_HOME/hub/checkpoints`` by default), the folder mmengine's ``load_from_http``
+    uses; a file already there is used as it is.
+
+    Only the download is shared with mmengine: its ``load_from_http`` unpickles with
+    ``weights_only=False``, so the file is read by :func:`load_checkpoint_file`. As
+    ``load_from_http``, in a distributed run rank 0 downloads first and the other ranks
+    then find the file in the cache. ``torch.hub.download_url_to_file`` writes to a temp
+    file and renames it, so a broken download never leaves a partial checkpoint.
+
+    Raises:
+        CheckpointNotFoundError: the server cannot be reached or answers with an error.
+    """
+    name = os.path.basename(urllib.parse.unquote(urllib.parse.urlparse(url).path))
+    cached = Path(torch.hub.get_dir()) / 'checkpoints' / name
+    rank, world_size = get_dist_info()
+    if rank == 0:
+        _download_once(url, cached)
+    if world_size > 1:
+        torch_dist.barrier()
+        if rank > 0:
+            _download_once(url, cached)
+    return str(cached)
+
+
+def _download_once(url: str, cached: Path) -> None:
+    if cached.is_file():
+        return
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        torch.hub.download_url_to_file(url, str(cached), progress=False)
+    except (urllib.error.URLError, OSError, ValueError) as error:
+        # HTTPError says 'HTTP Error 404: ...'; a URLError's reason is the socket error.
+        reason = error if isinstance(error, urllib.error.HTTPError) else (
+            getattr(error, 'reason', None) or error)
+        raise CheckpointNotFoundError(
+            f'cannot download checkpoint {url}: {reason}; check the address and the '
+            f'network, or download the file yourself and pass its path') from error
+
+
 def resolve_checkpoint_path(path: PathLike) -> str:
-    """A checkpoint file's path: ``path`` itself, or for a work dir of
+    """A checkpoint file's path: ``path`` itself; for an ``http(s)://`` address the
+    local copy of :func:`download_checkpoint`; or for a work dir of
     ``tools/train.py`` the latest checkpoint, the one its ``last_checkpoint`` file names
     (what ``--resume`` takes).
 
     Raises:
         CheckpointNotFoundError: ``path`` does not exist, is a work dir without a
-            ``last_checkpoint`` file, or that file names a missing checkpoint.
+            ``last_checkpoint`` file, or that file names a missing checkpoint; or the
+            address cannot be downloaded.
     """
+    if is_url(path):
+        return download_checkpoint(path)
     path = Path(path)
     if path.is_dir():
         latest = find_latest_checkpoint(str(path))  # mmengine's reader of last_checkpoint
@@ -158,13 +216,16 @@ def load_checkpoint_file(path: PathLike, map_location='cpu'):
     ``weights_only=True`` is passed explicitly, so ``TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD``
     in the environment does not switch it off. Allowed globals: torch's defaults,
     :data:`SAFE_CHECKPOINT_GLOBALS` and what ``torch.serialization.add_safe_globals``
-    added (deitlt_mm.compat adds mmengine's log objects).
+    added (deitlt_mm.compat adds mmengine's log objects). An ``http(s)://`` address is
+    read from its local copy (:func:`download_checkpoint`).
 
     Raises:
-        CheckpointNotFoundError: ``path`` does not exist.
+        CheckpointNotFoundError: ``path`` does not exist (or cannot be downloaded).
         CheckpointError: the file needs globals outside the allowed set (loading them
             could run code), is truncated or corrupt, or torch cannot read it.
     """
+    if is_url(path):
+        path = download_checkpoint(path)
     path = Path(path)
     if not path.is_file():
         raise CheckpointNotFoundError(f'checkpoint not found: {path}')

@@ -95,3 +95,57 @@ def zero_attention_logits(model) -> None:
 
 def read_json(path):
     return json.loads(Path(path).read_text())
+
+
+def write_reference_student(path, num_classes: int = len(CLASSES), seed: int = 0):
+    """A student file laid out as the reference code's ``main.py`` saves its
+    ``*_best_checkpoint.pth``: ``model`` (timm ``VisionTransformerDistilled`` state dict of
+    the tiny student's shape), ``optimizer``, ``lr_scheduler``, ``epoch``, ``model_ema``,
+    ``scaler``, ``args`` (an ``argparse.Namespace``) and the best accuracies; returns the
+    timm model (eval mode)."""
+    import argparse
+
+    from timm.models.deit import VisionTransformerDistilled
+
+    torch.manual_seed(seed)
+    timm_model = VisionTransformerDistilled(
+        img_size=IMG, patch_size=PATCH, embed_dim=EMBED_DIMS, depth=NUM_LAYERS,
+        num_heads=NUM_HEADS, num_classes=num_classes).eval()
+    # Random class / distillation tokens and position embeddings (timm starts some at 0).
+    with torch.no_grad():
+        for name in ('cls_token', 'dist_token', 'pos_embed'):
+            getattr(timm_model, name).normal_()
+    optimizer = torch.optim.AdamW(timm_model.parameters(), lr=1e-3)
+    args = argparse.Namespace(model='deit_base_distilled_patch16_224', data_set='CIFAR10LT',
+                              imb_factor=100, teacher_path='paco_sam_ckpt_cf10_if100.pth.tar',
+                              distillation_type='hard', epochs=1200, output_dir=Path('/out'))
+    accuracies = {f'{kind}_acc_{name}': 50.0 for kind in ('best', 'head', 'med', 'tail')
+                  for name in ('avg', 'cls', 'dist')}
+    torch.save(dict(model=timm_model.state_dict(), optimizer=optimizer.state_dict(),
+                    lr_scheduler=dict(base_values=[1e-3], t_in_epochs=True), epoch=1199,
+                    model_ema=None, scaler=dict(scale=65536.0, _growth_tracker=0),
+                    args=args, **accuracies), path)
+    return timm_model
+
+
+PAPER_CONFIG = Path(__file__).resolve().parents[1] / 'configs' / 'deitlt' / \
+    'deitlt_b_cifar10_if100.py'
+
+
+def write_tiny_paper_config(path) -> str:
+    """``configs/deitlt/deitlt_b_cifar10_if100.py`` (model, teacher and its
+    ``teacher_checkpoint``, evaluator, runtime) with the tiny student's backbone and a
+    test set of seeded random 8 px images (3 per class), as a config file at ``path``."""
+    test_counts = [3] * 10
+    Path(path).write_text(f'''_base_ = [{str(PAPER_CONFIG)!r}]
+model = dict(backbone=dict(arch=dict(_delete_=True, embed_dims={EMBED_DIMS},
+                                     num_layers={NUM_LAYERS}, num_heads={NUM_HEADS}),
+                           img_size={IMG}, patch_size={PATCH}),
+             head=dict(in_channels={EMBED_DIMS}))
+test_dataloader = dict(batch_size=10, num_workers=0, persistent_workers=False,
+                       dataset=dict(_delete_=True, type='RandomImageDataset',
+                                    class_counts={test_counts}, img_size={IMG}, seed=1,
+                                    pipeline=[dict(type='PackInputs')]))
+''')
+    return str(path)
+

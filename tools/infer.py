@@ -9,8 +9,9 @@ averaged CLS / DIST logits, the student's prediction); for a plain classifier (t
 no-distillation baseline, a teacher) PRED. Folders are read non-recursively. Files are
 read like the items of the config's test set (Fashion-MNIST: grey, CIFAR: RGB,
 file-based sets: their loading transform) and go through its test pipeline. The
-student's teacher is not needed. --out also writes the results as JSON (per image:
-path and predictions). From Python: deitlt_mm.apis.DeiTLTInferencer.
+student's teacher is not needed. CHECKPOINT may be a student of the reference code as
+published (converted while loading) or an http(s):// address. --out also writes the
+results as JSON (per image: path and predictions). From Python: deitlt_mm.apis.DeiTLTInferencer.
 """
 import argparse
 import os
@@ -21,12 +22,12 @@ from mmengine.config import DictAction
 
 sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..'))
 from deitlt_mm.apis import DeiTLTInferencer, format_predictions  # noqa: E402
-from deitlt_mm.errors import (  # noqa: E402
-    CheckpointNotFoundError,
-    ConfigValueError,
-    exit_on_run_error,
+from deitlt_mm.errors import ConfigValueError, exit_on_run_error  # noqa: E402
+from deitlt_mm.fileio import (  # noqa: E402
+    check_writable,
+    dump_json_atomic,
+    resolve_checkpoint_path,
 )
-from deitlt_mm.fileio import check_writable, dump_json_atomic  # noqa: E402
 
 IMAGE_SUFFIXES = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.webp', '.pgm', '.ppm')
 
@@ -35,7 +36,7 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('config', help='config of the model')
-    parser.add_argument('checkpoint', help='its checkpoint')
+    parser.add_argument('checkpoint', help='its checkpoint (file or http(s):// address)')
     parser.add_argument('images', nargs='+', metavar='IMAGE_OR_DIR',
                         help='image files, or folders of images')
     parser.add_argument('--topk', type=int, default=5, help='classes per prediction')
@@ -72,8 +73,7 @@ def image_files(paths):
 @exit_on_run_error()
 def main(argv=None):
     args = parse_args(argv)
-    if not osp.isfile(args.checkpoint):
-        raise CheckpointNotFoundError(f'checkpoint not found: {args.checkpoint}')
+    args.checkpoint = resolve_checkpoint_path(args.checkpoint)
     files = image_files(args.images)
     if args.out:
         check_writable(args.out, what='--out')

@@ -1,7 +1,10 @@
 """Evaluate a checkpoint: ``python tools/test.py CONFIG CHECKPOINT [--out results.json]``.
 
-``CHECKPOINT`` is a checkpoint file, or a work dir of ``tools/train.py``: its latest
-checkpoint (the one its ``last_checkpoint`` file names).
+``CHECKPOINT`` is a checkpoint file (ours, a converted one, or a student of the reference
+code as published, converted while loading), an ``http(s)://`` address (downloaded once
+into the download cache), or a work dir of ``tools/train.py``: its latest checkpoint
+(the one its ``last_checkpoint`` file names). A student whose ``teacher_checkpoint`` file
+does not exist is scored alone (no TEACHER row; one line says so).
 
 Prints the metrics (overall / head / mid / tail top-1 for each prediction the
 model makes; progress lines at least every tenth of the test set) and, with ``--out``,
@@ -23,6 +26,7 @@ from mmengine.runner import Runner
 
 sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..'))
 from deitlt_mm.compat import finish_distributed, init_distributed  # noqa: E402, I001
+from deitlt_mm.apis import score_without_missing_teacher  # noqa: E402
 from deitlt_mm.datasets.class_map_file import check_teacher_class_map  # noqa: E402
 from deitlt_mm.config_checks import check_cfg_options, load_config  # noqa: E402
 from deitlt_mm.engine.test_progress import log_test_progress  # noqa: E402
@@ -38,8 +42,9 @@ from deitlt_mm.models.utils import load_model_checkpoint  # noqa: E402
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description='Test a deitlt_mm checkpoint')
     parser.add_argument('config', help='config file path')
-    parser.add_argument('checkpoint', help='checkpoint file, or a training work dir (its '
-                        'latest checkpoint, named in its last_checkpoint file)')
+    parser.add_argument('checkpoint', help='checkpoint file or http(s):// address, or a '
+                        'training work dir (its latest checkpoint, named in its '
+                        'last_checkpoint file)')
     parser.add_argument('--out', help='write all metrics to this JSON file')
     parser.add_argument('--work-dir', help='folder for the test logs '
                         '(default: ./work_dirs/<config name>)')
@@ -73,6 +78,7 @@ def main(argv=None):
     if args.cfg_options is not None:
         check_cfg_options(cfg, args.cfg_options)
         cfg.merge_from_dict(args.cfg_options)
+    score_without_missing_teacher(cfg)
     check_teacher_class_map(cfg)
 
     init_distributed(args.launcher)

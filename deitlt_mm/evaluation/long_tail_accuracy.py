@@ -9,6 +9,7 @@ from mmengine.logging import print_log
 
 from ..registry import METRICS
 from .results import GROUPS, LongTailResults, PredictionAccuracy, prediction_fields
+from .teacher_agreement import teacher_agreement
 from .teacher_check import check_teacher
 
 
@@ -31,8 +32,10 @@ class LongTailAccuracy(BaseMetric):
     classifier (``long_tail/top1``, ``long_tail/head``, ...): ``top1``; ``top5`` when
     there are more than 5 classes; ``head``, ``mid``, ``tail`` (mean over the group's
     classes with test images of the per-class top-1 accuracy; NaN for an empty
-    group). Tables, plots and ``tools/test.py --out`` use the structure, never the
-    keys.
+    group). With a teacher scored next to a student, also the DIST token's agreement
+    with the teacher per group (:func:`~deitlt_mm.evaluation.teacher_agreement.
+    teacher_agreement`). Tables, plots and ``tools/test.py --out`` use the structure,
+    never the keys.
 
     Groups: ``split='index'`` cuts class indices (classes are indexed by training
     frequency): ``cut_points=[a, b]`` gives head ``[0, a)``, mid ``[a, b)``, tail
@@ -159,11 +162,16 @@ class LongTailAccuracy(BaseMetric):
             if teacher_check['degenerate'] and not self._teacher_warned:
                 print_log(teacher_check['message'], logger='current', level=logging.WARNING)
                 self._teacher_warned = True
+        agreement = None
+        if 'teacher' in predictions and 'dist' in predictions:
+            agreement = teacher_agreement(
+                np.stack([r['topk']['dist'][0] for r in results]),
+                np.stack([r['topk']['teacher'][0] for r in results]), labels, groups)
         counts = self.train_class_counts
         self.long_tail_results = LongTailResults(
             predictions=predictions, class_groups=groups.tolist(),
             train_class_counts=None if counts is None else counts.tolist(),
-            teacher_check=teacher_check)
+            teacher_check=teacher_check, teacher_agreement=agreement)
         if self.plot_path:
             from .plot import plot_per_class_accuracy  # matplotlib only when plotting
             plot_per_class_accuracy(self.long_tail_results, self.plot_path)

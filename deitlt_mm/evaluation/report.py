@@ -51,6 +51,24 @@ def format_long_tail_table(results: LongTailResults) -> str:
     return _layout(['', *(HEADERS[c] for c in columns)], body)
 
 
+def format_teacher_agreement(results: LongTailResults) -> str:
+    """Table of the DIST token's agreement with the teacher, or '' without a teacher.
+
+    Returns:
+        str: columns head / mid / tail; rows ``DIST = TEACHER`` (% of the group's test
+        images where DIST predicts the teacher's class) and ``TEACHER right, DIST wrong``
+        (% of the images DIST gets wrong that the teacher gets right), two decimals.
+    """
+    agreement = results.teacher_agreement
+    if not agreement:
+        return ''
+    groups = list(agreement)
+    body = [[label, *(_cell(agreement[group][key]) for group in groups)]
+            for label, key in (('DIST = TEACHER', 'dist_agreement'),
+                               ('TEACHER right, DIST wrong', 'teacher_right_where_dist_wrong'))]
+    return _layout(['', *groups], body)
+
+
 def format_comparison_table(named_results: Mapping[str, LongTailResults]) -> str:
     """One table of several models' long-tail figures, e.g. teacher / baseline / student.
 
@@ -87,6 +105,8 @@ def format_metrics(metrics: Dict, long_tail: Mapping[str, LongTailResults]) -> s
         if len(long_tail) > 1:
             lines.append(f'{prefix}:')
         lines.append(format_long_tail_table(results))
+        if results.teacher_agreement:
+            lines.append(format_teacher_agreement(results))
         shown.update(f'{prefix}/{key}' for key in results.scalars())
     for key, value in metrics.items():
         if key in shown:

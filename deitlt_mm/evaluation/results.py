@@ -65,17 +65,23 @@ class LongTailResults:
         teacher_check: with a ``teacher`` prediction, the output of
             :func:`~deitlt_mm.evaluation.teacher_check.check_teacher` (its share of the
             most predicted class, ``degenerate``, the warning ``message``), else None.
+        teacher_agreement: with ``teacher`` and ``dist`` predictions, the output of
+            :func:`~deitlt_mm.evaluation.teacher_agreement.teacher_agreement` (per group:
+            ``dist_agreement``, ``teacher_right_where_dist_wrong``, ...), else None.
     """
     predictions: Dict[str, PredictionAccuracy]
     class_groups: List[str]
     train_class_counts: Optional[List[int]] = field(default=None)
     teacher_check: Optional[dict] = field(default=None)
+    teacher_agreement: Optional[Dict[str, dict]] = field(default=None)
 
     def scalars(self) -> Dict[str, float]:
         """Flat scalars for mmengine's logs: ``{name}/{figure}`` (``{figure}`` for a
         plain classifier), figures ``top1``, ``top5`` (if any), ``head``, ``mid``,
         ``tail``, in the order of :attr:`predictions`; with a teacher check also
-        ``teacher/top_class_share`` and ``teacher/degenerate`` (1.0 or 0.0)."""
+        ``teacher/top_class_share`` and ``teacher/degenerate`` (1.0 or 0.0); with a
+        teacher agreement ``teacher/dist_agreement/{group}`` and
+        ``teacher/right_where_dist_wrong/{group}``."""
         scalars = {}
         for name, accuracy in self.predictions.items():
             prefix = '' if name == PLAIN else f'{name}/'
@@ -86,6 +92,10 @@ class LongTailResults:
         if self.teacher_check is not None:
             scalars['teacher/top_class_share'] = self.teacher_check['top_class_share']
             scalars['teacher/degenerate'] = float(self.teacher_check['degenerate'])
+        for group, figures in (self.teacher_agreement or {}).items():
+            scalars[f'teacher/dist_agreement/{group}'] = figures['dist_agreement']
+            scalars[f'teacher/right_where_dist_wrong/{group}'] = \
+                figures['teacher_right_where_dist_wrong']
         return scalars
 
     def to_dict(self) -> dict:
@@ -95,7 +105,8 @@ class LongTailResults:
                     class_groups=list(self.class_groups),
                     train_class_counts=None if self.train_class_counts is None
                     else [int(c) for c in self.train_class_counts],
-                    teacher_check=self.teacher_check)
+                    teacher_check=self.teacher_check,
+                    teacher_agreement=self.teacher_agreement)
 
     @classmethod
     def from_dict(cls, data: dict) -> 'LongTailResults':
@@ -105,7 +116,8 @@ class LongTailResults:
                                     for name, figures in data['predictions'].items()},
                        class_groups=list(data['class_groups']),
                        train_class_counts=data.get('train_class_counts'),
-                       teacher_check=data.get('teacher_check'))
+                       teacher_check=data.get('teacher_check'),
+                       teacher_agreement=data.get('teacher_agreement'))
         except (KeyError, TypeError, AttributeError) as error:
             raise ValueError('Not LongTailResults.to_dict() output: expected "predictions" '
                              '(name -> top1, head, mid, tail, per_class[, top5]) and '

@@ -1,10 +1,13 @@
-"""configs/deitlt/metafile.yml lists every DeiT-LT config with REFERENCE.md's numbers."""
+"""configs/deitlt/metafile.yml lists every DeiT-LT config with the paper's numbers and the
+published files."""
 from pathlib import Path
+from urllib.parse import unquote
 
 import yaml
 
 REPO = Path(__file__).resolve().parents[2]
-# REFERENCE.md "Paper settings": overall / head / mid / tail (average of CLS and DIST).
+# The reference README's Results table (github.com/val-iisc/DeiT-LT): overall / head / mid /
+# tail (average of CLS and DIST).
 PAPER = {
     'deitlt_b_cifar10_if100': (87.5, 94.5, 84.1, 85.0),
     'deitlt_b_cifar10_if50': (89.8, 94.9, 87.0, 88.6),
@@ -13,6 +16,29 @@ PAPER = {
     'deitlt_b_imagenetlt': (59.1, 66.6, 58.3, 40.0),
     'deitlt_b_inat18': (75.1, 70.3, 75.2, 76.2),
 }
+# The published files, as named in the reference README's links: (student, teacher).
+STUDENT = 'deit_base_distilled_patch16_224_'
+PUBLISHED = {
+    'deitlt_b_cifar10_if100': (
+        STUDENT + 'resnet32_1200_CIFAR10LT_imb100_128_[paco_sam_teacher]_best_checkpoint.pth',
+        'paco_sam_ckpt_cf10_if100.pth.tar'),
+    'deitlt_b_cifar10_if50': (
+        STUDENT + 'resnet32_1200_CIFAR10LT_imb50_256_[IF50_paco_sam]_best_checkpoint.pth',
+        'paco_sam_ckpt_cf10_if50.pth.tar'),
+    'deitlt_b_cifar100_if100': (
+        STUDENT + 'resnet32_1200_CIFAR100LT_imb100_128_[paco_sam_teacher]_best_checkpoint.pth',
+        'cifar100_paco_sam_if100.pth.tar'),
+    'deitlt_b_cifar100_if50': (
+        STUDENT + 'resnet32_1200_CIFAR100LT_imb50_128_[IF50_paco_sam_teacher_cf100]'
+        '_best_checkpoint.pth', 'cifar100_paco_sam_if50.pth.tar'),
+    'deitlt_b_imagenetlt': (
+        STUDENT + 'resnet50_1400_IMAGENETLT_128_[new_paco_sam_teacher_flashv2]'
+        '_best_checkpoint.pth', 'imagenetlt_paco_sam.pth.tar'),
+    'deitlt_b_inat18': (
+        STUDENT + 'resnet50_1000_INAT18_128_[paco_sam_teacher_long_schedule]'
+        '_best_checkpoint.pth', 'inat_paco_sam.pth.tar'),
+}
+WANDB = 'https://api.wandb.ai/artifactsV2/default/pradipto611/'
 METRICS = ('Top 1 Accuracy', 'Head Top 1 Accuracy', 'Mid Top 1 Accuracy',
            'Tail Top 1 Accuracy')
 
@@ -27,7 +53,15 @@ def test_metafile_lists_every_config_with_the_paper_numbers():
         assert model['In Collection'] in collections, name
         assert (REPO / model['Config']).is_file(), model['Config']
         assert Path(model['Config']).stem == name
-        assert model['Weights'] is None, name  # no checkpoints trained here
+        if name in PAPER:  # the reference's published student and teacher
+            student, teacher = PUBLISHED[name]
+            assert model['Weights'] == model['Converted From']['Weights'], name
+            assert unquote(model['Weights']).startswith(WANDB), name
+            assert unquote(model['Weights']).endswith('/' + student), name
+            assert unquote(model['Converted From']['Teacher Weights']).endswith('/' + teacher)
+            assert model['Converted From']['Code'] == 'https://github.com/val-iisc/DeiT-LT'
+        else:
+            assert model['Weights'] is None, name  # baselines: nothing published
         listed.add(model['Config'])
     configs = {str(p.relative_to(REPO)) for p in (REPO / 'configs' / 'deitlt').rglob('*.py')}
     assert listed == configs

@@ -1,4 +1,4 @@
-"""The six paper configs resolve to REFERENCE.md's settings; the baselines differ only
+"""The six paper configs resolve to the paper's settings; the baselines differ only
 where they should; a missing teacher file stops a run before training."""
 import os
 import subprocess
@@ -16,7 +16,7 @@ import train as train_tool  # noqa: E402
 
 sys.path.pop(0)
 
-# REFERENCE.md "Paper settings": epochs, drw, teacher depth, teacher size,
+# The paper settings (the reference's sh/train_*.sh): epochs, drw, teacher depth, teacher size,
 # (batch per GPU, GPUs, accumulation), classes, imbalance factor, test split cut points.
 SETTINGS = {
     'deitlt_b_cifar10_if100': (1200, 1100, 32, 32, (128, 2, 4), 10, 0.01),

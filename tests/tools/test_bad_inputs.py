@@ -40,6 +40,7 @@ from deitlt_mm.fileio import (
 )
 from deitlt_mm.models.utils import extract_state_dict, load_converted_state_dict
 from deitlt_mm.registry import DATASETS, MODELS
+from tests._http_server import serve_folder
 
 REPO = Path(__file__).resolve().parents[2]
 DOC = REPO / 'docs' / 'bad_inputs.md'
@@ -135,6 +136,12 @@ def _weights_only_env_warning(monkeypatch):
     return str(caught[0].message)
 
 
+def _download_missing_file(tmp_path, monkeypatch):
+    monkeypatch.setattr(torch.hub, '_hub_dir', str(tmp_path / 'hub'))
+    with serve_folder(tmp_path) as base:
+        return _raised(load_checkpoint_file, f'{base}/no_such_teacher.pth.tar')
+
+
 def producers(tmp_path, monkeypatch):
     """``{id: () -> message}``: the real code behind every row of the table."""
     (tmp_path / 'a_file').write_text('x')
@@ -164,6 +171,7 @@ def producers(tmp_path, monkeypatch):
         'teacher-missing': lambda: _raised(MODELS.build, dict(
             type='DistillClassifier', backbone=dict(type='ResNetCifarOptionA', depth=8),
             teacher=dict(type='ImageClassifier'), teacher_checkpoint='teachers/r32.pth')),
+        'ckpt-download': lambda: _download_missing_file(tmp_path, monkeypatch),
         'ckpt-corrupt': lambda: _raised(load_checkpoint_file, 'cut.pth'),
         'ckpt-corrupt-legacy': lambda: _raised(load_checkpoint_file, 'cut_legacy.pth'),
         'ckpt-unreadable': lambda: _raised(load_checkpoint_file, 'cut_data.pth'),

@@ -13,6 +13,7 @@ from mmpretrain.structures import DataSample
 
 from ...datasets.class_map import class_order, load_class_map
 from ...errors import CheckpointNotFoundError, ConfigValueError, NumClassesError
+from ...fileio import is_url
 from ...registry import MODELS
 from ..utils.batch_cache import BatchCache
 from ..utils.checkpoint_import import (
@@ -46,9 +47,10 @@ class DistillClassifier(ImageClassifier):
             ``ImageClassifier`` (ResNet32 / ResNet50 teacher), a ``TimmClassifier``.
             None trains without a teacher (``distillation_type='none'``).
         teacher_checkpoint (str, optional): weights of the teacher: a PaCo file
-            (converted on the fly) or a state dict in the teacher's own keys. A
-            missing file is a ``FileNotFoundError`` (``CheckpointNotFoundError``) at
-            construction.
+            (converted on the fly) or a state dict in the teacher's own keys, a path or
+            an ``http(s)://`` address (downloaded once into the download cache, see
+            :func:`deitlt_mm.fileio.download_checkpoint`). A missing file is a
+            ``FileNotFoundError`` (``CheckpointNotFoundError``) at construction.
         teacher_size (int, optional): side of the teacher's input; None keeps
             the student's size.
         teacher_label_order (str): the label order the teacher predicts in.
@@ -97,7 +99,8 @@ class DistillClassifier(ImageClassifier):
                 'teacher_checkpoint is set but teacher (its model config) is None.')
         # Checked before building anything: a path typo must fail at once, not after a
         # DeiT-B build, and a run must never start with a randomly initialised teacher.
-        if teacher_checkpoint is not None and not osp.isfile(teacher_checkpoint):
+        if teacher_checkpoint is not None and not is_url(teacher_checkpoint) and \
+                not osp.isfile(teacher_checkpoint):
             raise CheckpointNotFoundError(
                 f'teacher_checkpoint {teacher_checkpoint!r} does not exist. Set the teacher '
                 'weights with --cfg-options model.teacher_checkpoint=PATH (the configs under '

@@ -12,6 +12,7 @@ from typing import Dict, Iterable, Sequence, Union
 import numpy as np
 import torch
 import torch.nn as nn
+from mmengine.logging import print_log
 from mmengine.model import is_model_wrapper
 
 from ...errors import CheckpointMismatchError, NumClassesError
@@ -244,12 +245,26 @@ def load_deit_student_checkpoint(model: nn.Module, path: PathLike) -> None:
     load_converted_state_dict(model, convert_deit_student(state_dict), str(path))
 
 
+def is_reference_student(state_dict: Dict[str, torch.Tensor]) -> bool:
+    """Whether ``state_dict`` is a distilled ViT in timm's layout, as the reference's
+    ``main.py`` saves students (``dist_token`` and ``head_dist.*`` at the top level,
+    possibly under ``module.``), rather than this project's ``backbone.*`` / ``head.*``."""
+    keys = _strip_prefix(state_dict, 'module.')
+    return 'dist_token' in keys and 'head_dist.weight' in keys
+
+
 def load_model_checkpoint(model: nn.Module, path: PathLike) -> dict:
     """Load a checkpoint of ``model`` itself (mmengine's or a state dict), strictly.
 
     For evaluation: every key of the model must be in the file with the same shape,
     and nothing else (a ``module.`` prefix is removed); a model wrapper is looked
-    through. Errors name ``path`` and list what differs.
+    through. A student file of the reference code as published (``{'model': timm
+    VisionTransformerDistilled state dict, 'optimizer', 'args', ...}``,
+    :func:`is_reference_student`) is converted on the fly with
+    :func:`convert_deit_student`, so it scores exactly as its
+    ``tools/convert/deitlt_student.py`` output. ``path`` may be an ``http(s)://``
+    address (:func:`deitlt_mm.fileio.download_checkpoint`). Errors name ``path`` and
+    list what differs.
 
     Returns:
         dict: the whole checkpoint as read (its ``meta`` included), for the runner's
@@ -258,6 +273,10 @@ def load_model_checkpoint(model: nn.Module, path: PathLike) -> dict:
     model = model.module if is_model_wrapper(model) else model
     checkpoint = load_checkpoint_file(path)
     state_dict = _strip_prefix(extract_state_dict(checkpoint, path), 'module.')
+    if is_reference_student(state_dict):
+        state_dict = convert_deit_student(state_dict)
+        print_log(f'{path}: a DeiT-LT student as the reference code saves it (timm '
+                  'layout), converted to this project\'s keys while loading', logger='current')
     load_converted_state_dict(model, state_dict, str(path))
     return checkpoint
 

@@ -1,12 +1,16 @@
-"""Published teacher checkpoints converted into our teacher classifiers."""
+"""Published teacher and student checkpoints converted into our classifiers."""
+import argparse
 import json
 
 import pytest
 import torch
+from mmengine.runner import CheckpointLoader
 
+from deitlt_mm.apis import init_model
 from deitlt_mm.models.utils import (
     classifier_layer,
     convert_paco_teacher,
+    is_reference_student,
     load_checkpoint_file,
     load_converted_state_dict,
     load_teacher_checkpoint,
@@ -14,6 +18,9 @@ from deitlt_mm.models.utils import (
     save_state_dict_atomically,
 )
 from deitlt_mm.registry import MODELS
+from tests._http_server import serve_folder
+from tests._tiny_vit import config_text, write_reference_student
+from tests._tools import load_tool
 
 
 def resnet32_teacher(num_classes=100):
@@ -123,3 +130,61 @@ def test_permute_classifier_rows_of_a_timm_teacher():
 def test_classifier_layer_of_an_unknown_layout_is_named():
     with pytest.raises(TypeError, match='Sequential teacher'):
         classifier_layer(torch.nn.Sequential(torch.nn.Linear(2, 2)))
+
+
+def test_reference_student_file_loads_as_after_tools_convert(tmp_path):
+    """A ``*_best_checkpoint.pth`` as the reference's main.py saves it (timm keys under
+    ``model``, optimizer / scheduler / scaler state, ``args`` an argparse.Namespace) is
+    recognised and converted while loading: the same logits as its converted file and
+    as the timm model itself."""
+    config = tmp_path / 'student.py'
+    config.write_text(config_text(student=True))
+    published = tmp_path / 'student_best_checkpoint.pth'
+    timm_model = write_reference_student(published)
+    raw = load_checkpoint_file(published)
+    assert isinstance(raw['args'], argparse.Namespace) and is_reference_student(raw['model'])
+    converted = tmp_path / 'converted.pth'
+    load_tool('convert/deitlt_student.py').main([str(published), str(converted)])
+    assert not is_reference_student(load_checkpoint_file(converted)['state_dict'])
+    images = torch.randn(3, 3, 8, 8)
+    with torch.no_grad():
+        direct = init_model(str(config), str(published))(images, mode='tensor')
+        after = init_model(str(config), str(converted))(images, mode='tensor')
+        features = timm_model.forward_features(images)
+    for ours, theirs in zip(direct, after):
+        torch.testing.assert_close(ours, theirs, rtol=0, atol=0)
+    torch.testing.assert_close(direct[0], timm_model.head(features[:, 0]), rtol=0, atol=1e-5)
+    torch.testing.assert_close(direct[1], timm_model.head_dist(features[:, 1]), rtol=0,
+                               atol=1e-5)
+
+
+def test_teacher_and_load_from_accept_http_addresses(tmp_path, monkeypatch):
+    """``teacher_checkpoint`` and mmengine's ``load_from`` (``CheckpointLoader``) read an
+    http:// address through the download cache, weights-only; a second read of the same
+    address needs no server."""
+    monkeypatch.setattr(torch.hub, '_hub_dir', str(tmp_path / 'hub'))
+    served = tmp_path / 'served'
+    served.mkdir()
+    torch.manual_seed(0)
+    teacher = resnet32_teacher(num_classes=10)
+    save_state_dict_atomically(teacher.state_dict(), served / 'teacher.pth')
+    student_cfg = dict(
+        type='DistillClassifier',
+        backbone=dict(type='DistilledVisionTransformer',
+                      arch=dict(embed_dims=8, num_layers=1, num_heads=2), img_size=8,
+                      patch_size=4),
+        head=dict(type='DualHead', num_classes=10, in_channels=8),
+        teacher=dict(type='ImageClassifier', backbone=dict(type='ResNetCifarOptionA', depth=32),
+                     neck=dict(type='GlobalAveragePooling'),
+                     head=dict(type='LinearClsHead', num_classes=10, in_channels=64)))
+    with serve_folder(served) as base:
+        url = f'{base}/teacher.pth'
+        student = MODELS.build(dict(student_cfg, teacher_checkpoint=url))
+        from_mmengine = CheckpointLoader.load_checkpoint(url)
+    cached = tmp_path / 'hub' / 'checkpoints' / 'teacher.pth'
+    assert cached.is_file()
+    for key, value in teacher.state_dict().items():
+        torch.testing.assert_close(student.teacher.state_dict()[key], value, rtol=0, atol=0)
+        torch.testing.assert_close(from_mmengine['state_dict'][key], value, rtol=0, atol=0)
+    again = MODELS.build(dict(student_cfg, teacher_checkpoint=url))  # server is down now
+    torch.testing.assert_close(again.teacher.head.fc.weight, teacher.head.fc.weight)
