@@ -4,6 +4,7 @@ import os
 import os.path as osp
 import sys
 
+import torch
 from mmengine.config import Config, DictAction
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
@@ -15,7 +16,7 @@ from deitlt_mm.config_checks import check_cfg_options, load_config  # noqa: E402
 from deitlt_mm.errors import exit_on_run_error  # noqa: E402
 from deitlt_mm.engine.runners import released_run_instances  # noqa: E402
 from deitlt_mm.engine.compile_student import compile_student, pop_compile_cfg  # noqa: E402
-from deitlt_mm.engine.optimizers import enable_mixed_precision  # noqa: E402
+from deitlt_mm.engine.optimizers import apply_default_precision  # noqa: E402
 from deitlt_mm.engine.vis_backends import (  # noqa: E402
     VIS_BACKENDS,
     add_vis_backends,
@@ -31,9 +32,13 @@ def parse_args(argv=None):
     parser.add_argument('--resume', nargs='?', type=str, const='auto',
                         help='resume from this checkpoint, or (no value) from the latest '
                         'checkpoint in the work dir')
-    parser.add_argument('--amp', action='store_true',
-                        help='mixed precision: bf16 on CPUs with bf16 instructions, bf16 or '
-                        'fp16 (loss scaling) on GPUs')
+    precision = parser.add_mutually_exclusive_group()
+    precision.add_argument('--amp', action='store_true', default=None,
+                           help='mixed precision, also on CPU (bf16, CPUs with bf16 '
+                           'instructions only). On GPUs it is the default: bf16 on compute '
+                           'capability >= 8.0, else fp16 with dynamic loss scaling; TF32 on')
+    precision.add_argument('--no-amp', dest='amp', action='store_false',
+                           help='train in float32 (TF32 off) also on GPUs, as the paper did')
     parser.add_argument('--auto-scale-lr', action='store_true',
                         help='scale the lr by the effective batch (per-device batch x '
                         'devices x gradient accumulation) / auto_scale_lr.base_batch_size')
@@ -59,11 +64,10 @@ def merge_args(cfg: Config, args) -> Config:
     elif cfg.get('work_dir') is None:
         cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
 
-    if args.amp:
-        try:
-            enable_mixed_precision(cfg.optim_wrapper)
-        except ValueError as error:
-            raise SystemExit(f'--amp: {error}') from None
+    try:
+        apply_default_precision(cfg, 'cuda' if torch.cuda.is_available() else 'cpu', args.amp)
+    except ValueError as error:
+        raise SystemExit(f'--amp: {error}') from None
 
     if args.resume == 'auto':
         cfg.resume = True

@@ -30,7 +30,8 @@ default_hooks = dict(
 )
 
 env_cfg = dict(
-    cudnn_benchmark=False,
+    # Fixed input sizes: cuDNN picks the fastest convolution once per shape.
+    cudnn_benchmark=True,
     mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
     # NCCL on GPUs; on CPU tools/train.py starts a gloo group (deitlt_mm.compat).
     dist_cfg=dict(backend='nccl'),

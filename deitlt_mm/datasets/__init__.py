@@ -6,6 +6,7 @@ from .inaturalist2018 import INaturalist2018
 from .list_file_lt_dataset import ListFileLTDataset
 from .long_tail_subset import LongTailSubset
 from .random_image_dataset import RandomImageDataset
+from .stack_collate import stack_collate
 from .transforms import (
     CIFAR10AutoAugment,
     ClippedCutout,
@@ -18,4 +19,4 @@ from .utils import get_class_counts
 __all__ = ['CIFAR10AutoAugment', 'CIFAR10LT', 'CIFAR100LT', 'ClippedCutout', 'FashionMNISTLT',
            'GrayToRGB', 'ImageNetLT', 'INaturalist2018', 'ListFileLTDataset',
            'LoadImageWithCheck', 'LongTailSubset', 'RandomImageDataset', 'TimmRandAugment',
-           'get_class_counts']
+           'get_class_counts', 'stack_collate']

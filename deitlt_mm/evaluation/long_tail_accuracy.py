@@ -55,7 +55,12 @@ class LongTailAccuracy(BaseMetric):
         class_counts (Sequence[int], optional): training images per class.
         plot_path (str, optional): write a per-class accuracy PNG (all predictions
             against training count) here on every evaluation.
-        collect_device (str): ``'cpu'`` or ``'gpu'`` for cross-rank collection.
+        collect_device (str, optional): how mmengine gathers the ranks' results:
+            ``'gpu'`` (default) through the process group's own backend (NCCL on
+            GPUs, gloo on CPU; ``all_gather_object``), which works across nodes;
+            ``'cpu'`` through files in a folder every rank must see (a shared file
+            system when ranks are on several nodes). Default: ``'cpu'`` when
+            ``collect_dir`` is given, else ``'gpu'``.
         prefix (str): key prefix, ``'long_tail'`` by default.
         collect_dir (str, optional): shared folder for ``'cpu'`` collection.
     """
@@ -69,9 +74,11 @@ class LongTailAccuracy(BaseMetric):
                  few_shot_thr: int = 20,
                  class_counts: Optional[Sequence[int]] = None,
                  plot_path: Optional[str] = None,
-                 collect_device: str = 'cpu',
+                 collect_device: Optional[str] = None,
                  prefix: Optional[str] = None,
                  collect_dir: Optional[str] = None):
+        if collect_device is None:
+            collect_device = 'cpu' if collect_dir else 'gpu'
         super().__init__(collect_device=collect_device, prefix=prefix, collect_dir=collect_dir)
         if split not in ('index', 'shot'):
             raise ValueError(f"LongTailAccuracy: split must be 'index' or 'shot', got {split!r}")
@@ -98,18 +105,37 @@ class LongTailAccuracy(BaseMetric):
                 np.asarray(counts, dtype=np.int64)
 
     def process(self, data_batch, data_samples: Sequence[dict]) -> None:
+        """Keep each sample's label and top-k class indices, one copy to the host per batch.
+
+        The scores stay on their device: labels and the top-k of every prediction
+        are computed for the whole batch there and copied in one ``.cpu()``, so a
+        GPU validation waits for the device once per batch, not per sample.
+
+        Args:
+            data_batch: not used.
+            data_samples (Sequence[dict]): the batch's samples, each with
+                ``gt_label`` and ``[C]`` scores (see the class doc).
+        """
         for sample in data_samples:
             if 'pred_score' not in sample:
                 raise KeyError('LongTailAccuracy: data sample has no "pred_score"; got keys '
                                f'{sorted(sample)}')
-            predictions = prediction_fields(sample)
-            result = dict(gt_label=int(torch.as_tensor(sample['gt_label']).reshape(-1)[0]),
-                          topk={})
-            for name, key in predictions:
-                score = torch.as_tensor(sample[key]).reshape(-1)
-                result['num_classes'] = score.numel()
-                result['topk'][name] = score.topk(min(5, score.numel())).indices.cpu().numpy()
-            self.results.append(result)
+        if not data_samples:
+            return
+        predictions = prediction_fields(data_samples[0])
+        scores = [torch.stack([torch.as_tensor(sample[key]).reshape(-1)
+                               for sample in data_samples]) for _, key in predictions]
+        labels = torch.stack([torch.as_tensor(sample['gt_label']).reshape(-1)[0]
+                              for sample in data_samples])
+        columns = [labels.to(scores[0].device, torch.int64)[:, None]]
+        columns += [score.topk(min(5, score.size(1)), dim=1).indices for score in scores]
+        host = torch.cat(columns, dim=1).cpu().numpy()
+        ends = np.cumsum([1] + [column.size(1) for column in columns[1:]])
+        for row in host:
+            self.results.append(dict(
+                gt_label=int(row[0]), num_classes=scores[-1].size(1),
+                topk={name: row[start:end] for (name, _), start, end
+                      in zip(predictions, ends[:-1], ends[1:])}))
 
     def class_groups(self, num_classes: int) -> List[str]:
         """Group name (``head`` / ``mid`` / ``tail``) of every class index."""

@@ -29,5 +29,7 @@ def test_runtime_is_mmpretrains_but_for_the_listed_differences():
     assert ours['default_hooks']['checkpoint'].pop('type') == 'AtomicCheckpointHook'
     assert theirs['default_hooks']['checkpoint'].pop('type') == 'CheckpointHook'
     theirs['default_hooks']['checkpoint']['max_keep_ckpts'] = 3
+    assert (theirs['env_cfg'].pop('cudnn_benchmark'), ours['env_cfg'].pop('cudnn_benchmark')) \
+        == (False, True)
     added = {'custom_imports', 'model_wrapper_cfg'}
     assert {k: v for k, v in ours.items() if k not in added} == theirs

@@ -210,3 +210,34 @@ def test_mmpretrain_classifiers_train_unchanged(model_cfg):
         torch.testing.assert_close(buffer, want, rtol=0, atol=0, msg=name)
     moved = [(p - q).abs().max() for p, q in zip(model.parameters(), plain.parameters())]
     assert max(moved) > 1e-5
+
+
+class FirstPassOverflowNet(AutocastRecordingNet):
+    """The first forward of every step overflows (inf inputs); the SAM replay would not."""
+
+    def forward(self, inputs, labels=None, mode='tensor'):
+        if len(self.autocast_dtypes) % 2 == 0:
+            inputs = inputs * float('inf')
+        return super().forward(inputs, labels, mode)
+
+
+def test_sam_fp16_first_pass_overflow_skips_the_step_and_lowers_the_scale(monkeypatch):
+    # float16 with loss scaling, run on CPU (torch has a CPU GradScaler). An overflow in
+    # the first pass must lower the scale even when the second pass would be finite.
+    from deitlt_mm.engine.optimizers import mixed_precision_optim_wrapper
+    monkeypatch.setattr(mixed_precision_optim_wrapper, 'resolve_autocast_dtype',
+                        lambda device_type, dtype, device: torch.float16)
+    model = FirstPassOverflowNet()
+    optimizer = torch.optim.SGD(model.parameters(), lr=LR, momentum=0.9, weight_decay=WD)
+    wrapper = OPTIM_WRAPPERS.build(dict(type='SAMAmpOptimWrapper', rho=RHO,
+                                        loss_scale=dict(init_scale=2.0**10),
+                                        optimizer=optimizer))
+    assert wrapper.loss_scaler.is_enabled()
+    before = [param.detach().clone() for param in model.parameters()]
+    model.train_step(batch(), wrapper)
+    assert model.autocast_dtypes == [torch.float16]  # no second pass
+    assert wrapper.loss_scaler.get_scale() == 2.0**9
+    for param, old in zip(model.parameters(), before):
+        torch.testing.assert_close(param.detach(), old, rtol=0, atol=0)
+        assert param.grad is None or not param.grad.any()
+    assert wrapper.inner_count == 1

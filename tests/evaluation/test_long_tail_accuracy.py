@@ -155,9 +155,10 @@ def _random_samples(num, seed=0):
                  pred_score_dist=scores[i, 1], pred_score=scores[i, 2]) for i in range(num)]
 
 
-def _metric(tmpdir):
-    metric = METRICS.build(dict(type='LongTailAccuracy', split='index', cut_points=[2, 5],
-                                collect_dir=f'{tmpdir}/collect'))
+def _metric():
+    # Collected across ranks by default through the process group (all_gather_object:
+    # gloo here, NCCL on GPUs), which needs no folder shared between nodes.
+    metric = METRICS.build(dict(type='LongTailAccuracy', split='index', cut_points=[2, 5]))
     metric.dataset_meta = dict(classes=tuple('abcdefgh'))
     return metric
 
@@ -168,7 +169,8 @@ def _rank_worker(rank, world_size, tmpdir, num):
     samples = _random_samples(num)
     # mmengine's sampler pads the shards to equal length with repeated samples.
     shard = list(DefaultSampler(list(range(num)), shuffle=False))
-    metric = _metric(tmpdir)
+    metric = _metric()
+    assert metric.collect_device == 'gpu'
     for start in range(0, len(shard), 2):  # batches of 2
         metric.process(None, [samples[i] for i in shard[start:start + 2]])
     out = metric.evaluate(num)
@@ -182,10 +184,54 @@ def test_two_process_gloo_equals_single_process(tmp_path):
     num = 13  # uneven: rank 1 gets one padded sample
     mp.spawn(_rank_worker, args=(2, str(tmp_path), num), nprocs=2, join=True)
     distributed = torch.load(tmp_path / 'rank0.pt', weights_only=False)
-    single = _metric(tmp_path)
+    single = _metric()
     single.process(None, _random_samples(num))
     expected = single.evaluate(num)
     assert distributed['out'].keys() == expected.keys()
     for key, value in expected.items():
         np.testing.assert_equal(distributed['out'][key], value, err_msg=key)
     np.testing.assert_equal(distributed['results'], single.long_tail_results.to_dict())
+
+
+TRANSFERS = ('cpu', 'item', 'tolist', 'numpy', '__int__', '__float__', '__bool__', '__index__',
+             '__array__')
+
+
+def test_one_device_to_host_copy_per_batch(monkeypatch):
+    # On a GPU every .item() / .cpu() / int(tensor) waits for the device. Count the
+    # tensor methods that read values back on the host, per processed batch.
+    calls = []
+    for name in TRANSFERS:
+        original = getattr(torch.Tensor, name)
+
+        def counted(self, *args, _name=name, _original=original, **kwargs):
+            calls.append(_name)
+            return _original(self, *args, **kwargs)
+        monkeypatch.setattr(torch.Tensor, name, counted)
+    metric = METRICS.build(dict(type='LongTailAccuracy', split='index', cut_points=[2, 5]))
+    samples = _random_samples(13)
+    for start in range(0, 13, 4):
+        calls.clear()
+        metric.process(None, samples[start:start + 4])
+        # One copy of [labels | top-5 of cls, dist, avg] and its numpy view.
+        assert calls == ['cpu', 'numpy']
+    monkeypatch.undo()
+    assert len(metric.results) == 13
+    one_by_one = METRICS.build(dict(type='LongTailAccuracy', split='index', cut_points=[2, 5]))
+    for sample in samples:
+        one_by_one.process(None, [sample])
+    for batched, single, sample in zip(metric.results, one_by_one.results, samples):
+        assert batched['gt_label'] == single['gt_label'] == int(sample['gt_label'])
+        assert batched['num_classes'] == 8
+        for name, key in (('cls', 'pred_score_cls'), ('dist', 'pred_score_dist'),
+                          ('avg', 'pred_score')):
+            np.testing.assert_array_equal(batched['topk'][name], single['topk'][name])
+            np.testing.assert_array_equal(batched['topk'][name],
+                                          sample[key].topk(5).indices.numpy())
+    assert metric.evaluate(13) == one_by_one.evaluate(13)
+
+
+def test_a_collect_dir_means_collection_through_files(tmp_path):
+    metric = METRICS.build(dict(type='LongTailAccuracy', split='index', cut_points=[2, 5],
+                                collect_dir=str(tmp_path)))
+    assert (metric.collect_device, metric.collect_dir) == ('cpu', str(tmp_path))

@@ -124,3 +124,21 @@ def test_soft_targets_and_wrong_class_count_are_refused(loss_type):
 def test_ldam_rejects_bad_arguments(cfg, message):
     with pytest.raises(ValueError, match=message):
         MODELS.build(dict(type='LDAMLoss', **cfg))
+
+
+@pytest.mark.parametrize('drw_active', [False, True])
+def test_ldam_under_bf16_autocast_computes_in_float32(drw_active):
+    # bf16 logits (what a linear head gives under autocast) and the same values in
+    # float32 must give the same loss: the margin and the x30 scale are applied in float32.
+    loss = ldam()
+    loss.drw_active = drw_active
+    generator = torch.Generator().manual_seed(0)
+    logits = (torch.randn(64, 3, generator=generator) * 3).bfloat16().requires_grad_()
+    labels = torch.randint(0, 3, (64,), generator=generator)
+    expected = loss(logits.detach().float(), labels)
+    with torch.autocast('cpu', dtype=torch.bfloat16):
+        value = loss(logits, labels)
+    assert value.dtype == torch.float32
+    torch.testing.assert_close(value, expected, rtol=1e-6, atol=1e-6)
+    value.backward()
+    assert logits.grad.dtype == torch.bfloat16 and bool(logits.grad.isfinite().all())

@@ -142,3 +142,21 @@ def test_counts_are_required_and_checked():
     with pytest.raises(ValueError, match='non-negative'):
         loss.set_class_counts([3, -1])
     assert 'class_prior' not in loss.state_dict()
+
+
+def test_bf16_autocast_keeps_the_similarities_in_float32():
+    # Under autocast the matmul of the sample columns would run in bf16 (an 8-bit
+    # mantissa, then divided by temperature 0.05); the loss turns autocast off.
+    rng = np.random.default_rng(2)
+    rows = rng.normal(size=(96, 32))
+    features = rows / np.linalg.norm(rows, axis=1, keepdims=True)
+    labels = rng.integers(0, len(COUNTS), size=96)
+    cls_score = rng.normal(scale=2.0, size=(16, len(COUNTS)))
+    params = dict(alpha=0.01, temperature=0.05)
+    loss = build_loss(**params)
+    inputs = as_tensors(features, labels, cls_score, torch.float32)
+    expected = loss(*inputs)
+    with torch.autocast('cpu', dtype=torch.bfloat16):
+        value = loss(*inputs)
+    assert value.dtype == torch.float32
+    torch.testing.assert_close(value, expected, rtol=1e-6, atol=1e-6)

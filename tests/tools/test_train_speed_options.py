@@ -1,4 +1,5 @@
-"""tools/train.py speed options: --amp (CPU bf16 too, SAM kept) and the `compile` key."""
+"""tools/train.py speed options: mixed precision (the GPU default, --amp on CPU, --no-amp,
+SAM kept) and the `compile` key."""
 import sys
 from pathlib import Path
 
@@ -43,6 +44,39 @@ def test_amp_on_a_cpu_without_bf16_stops_with_the_reason(train_tool, monkeypatch
     monkeypatch.setattr(mixed_precision.torch.cuda, 'is_available', lambda: False)
     with pytest.raises(SystemExit, match='--amp: mixed precision on CPU needs bf16'):
         merged_cfg(train_tool, SMOKE_CONFIG)
+
+
+PAPER_CONFIGS = sorted((REPO / 'configs' / 'deitlt').glob('*.py')) + \
+    sorted((REPO / 'configs' / 'teachers').glob('*.py'))
+
+
+@pytest.mark.parametrize('config', PAPER_CONFIGS, ids=[path.stem for path in PAPER_CONFIGS])
+def test_paper_configs_train_in_mixed_precision_on_gpus_unless_turned_off(
+        train_tool, monkeypatch, config):
+    # Resolved for a GPU without asking it: the dtype is chosen when the wrapper is built.
+    monkeypatch.setattr(torch.cuda, 'is_available', lambda: True)
+    monkeypatch.setattr(torch.cuda, 'get_device_capability',
+                        lambda device=None: pytest.fail('GPU asked while preparing the config'))
+    fp32_type = Config.fromfile(str(config)).optim_wrapper.get('type', 'OptimWrapper')
+    cfg = train_tool.merge_args(Config.fromfile(str(config)),
+                                train_tool.parse_args([str(config)]))
+    assert cfg.optim_wrapper.type == mixed_precision.MIXED_PRECISION_TYPES[fp32_type]
+    assert cfg.optim_wrapper.dtype == 'auto'
+    cfg = train_tool.merge_args(Config.fromfile(str(config)),
+                                train_tool.parse_args([str(config), '--no-amp']))
+    assert cfg.optim_wrapper.get('type', 'OptimWrapper') == fp32_type
+    assert 'dtype' not in cfg.optim_wrapper
+    # On CPU the config stays as it is (float32) unless --amp asks.
+    monkeypatch.setattr(torch.cuda, 'is_available', lambda: False)
+    cfg = train_tool.merge_args(Config.fromfile(str(config)),
+                                train_tool.parse_args([str(config)]))
+    assert cfg.optim_wrapper.get('type', 'OptimWrapper') == fp32_type
+
+
+def test_amp_and_no_amp_exclude_each_other(train_tool, capsys):
+    with pytest.raises(SystemExit):
+        train_tool.parse_args([str(SMOKE_CONFIG), '--amp', '--no-amp'])
+    assert 'not allowed with argument' in capsys.readouterr().err
 
 
 

@@ -1,8 +1,12 @@
 from .merged_groups_constructor import MergedGroupsOptimWrapperConstructor, merge_param_groups
 from .mixed_precision import (
+    apply_default_precision,
+    choose_autocast_dtype,
     cpu_bf16_instructions,
     cpu_supports_bf16,
+    disable_mixed_precision,
     enable_mixed_precision,
+    enable_tf32,
     resolve_autocast_dtype,
 )
 from .mixed_precision_optim_wrapper import MixedPrecisionOptimWrapper
@@ -11,6 +15,7 @@ from .sam_optim_wrapper import SAMOptimWrapper
 
 __all__ = [
     'MergedGroupsOptimWrapperConstructor', 'MixedPrecisionOptimWrapper', 'SAMAmpOptimWrapper',
-    'SAMOptimWrapper', 'cpu_bf16_instructions', 'cpu_supports_bf16', 'enable_mixed_precision',
-    'merge_param_groups', 'resolve_autocast_dtype'
+    'SAMOptimWrapper', 'apply_default_precision', 'choose_autocast_dtype',
+    'cpu_bf16_instructions', 'cpu_supports_bf16', 'disable_mixed_precision',
+    'enable_mixed_precision', 'enable_tf32', 'merge_param_groups', 'resolve_autocast_dtype'
 ]

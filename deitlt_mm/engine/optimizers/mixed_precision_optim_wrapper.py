@@ -8,7 +8,7 @@ from mmengine.logging import print_log
 from mmengine.optim import AmpOptimWrapper
 
 from ...registry import OPTIM_WRAPPERS
-from .mixed_precision import resolve_autocast_dtype
+from .mixed_precision import enable_tf32, resolve_autocast_dtype
 
 
 @OPTIM_WRAPPERS.register_module()
@@ -22,8 +22,10 @@ class MixedPrecisionOptimWrapper(AmpOptimWrapper):
     * CPU: bfloat16, on CPUs with bf16 instructions (AVX512-BF16 / AMX / Arm
       BF16); other CPUs are refused with a message (see
       :func:`resolve_autocast_dtype`).
-    * CUDA: ``dtype='auto'`` is bfloat16 where the GPU supports it (Ampere and
-      newer), else float16.
+    * CUDA: ``dtype='auto'`` is bfloat16 on GPUs of compute capability 8.0 and
+      newer (Ampere, Hopper), else float16 (V100, T4), asked of the parameters'
+      device (the rank's own GPU: mmengine builds the wrapper after setting it).
+      TF32 is switched on for the float32 matmuls left (:func:`enable_tf32`).
 
     Loss scaling (``loss_scale``, a ``torch.amp.GradScaler``) is on for float16
     only: bfloat16 has float32's exponent range, so its gradients do not
@@ -52,7 +54,9 @@ class MixedPrecisionOptimWrapper(AmpOptimWrapper):
         if not params:
             raise ValueError(f'{type(self).__name__}: the optimizer has no parameters.')
         self.device_type = params[0].device.type
-        self.cast_dtype = resolve_autocast_dtype(self.device_type, dtype)
+        self.cast_dtype = resolve_autocast_dtype(self.device_type, dtype, params[0].device)
+        if self.device_type == 'cuda':
+            enable_tf32()
         self._scale_update_param = None
         if loss_scale == 'dynamic':
             scaler_kwargs = {}
@@ -69,6 +73,26 @@ class MixedPrecisionOptimWrapper(AmpOptimWrapper):
         scaling = 'dynamic loss scaling' if self.loss_scaler.is_enabled() else 'no loss scaling'
         print_log(f'mixed precision: {str(self.cast_dtype).replace("torch.", "")} autocast on '
                   f'{self.device_type}, {scaling}', logger='current')
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        """Load a checkpoint's wrapper state; an empty ``loss_scaler`` state is skipped.
+
+        A disabled scaler (bfloat16, or a float32 run's wrapper) saves ``{}``, which
+        an enabled ``GradScaler`` refuses to load. A bfloat16 checkpoint resumed in
+        float16 (e.g. on a pre-Ampere GPU) then starts loss scaling afresh, as a new
+        run would.
+
+        Args:
+            state_dict (dict): what :meth:`state_dict` saved.
+        """
+        if not state_dict.get('loss_scaler', True):
+            state_dict = {key: value for key, value in state_dict.items()
+                          if key != 'loss_scaler'}
+            if self.loss_scaler.is_enabled():
+                print_log('mixed precision: the checkpoint has no loss-scaler state (saved '
+                          'without loss scaling); float16 loss scaling starts afresh',
+                          logger='current')
+        super().load_state_dict(state_dict)
 
     @contextmanager
     def optim_context(self, model: nn.Module):

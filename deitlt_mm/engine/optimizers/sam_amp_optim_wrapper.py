@@ -14,8 +14,10 @@ class SAMAmpOptimWrapper(SAMOptimWrapper, MixedPrecisionOptimWrapper):
     backward passes on the (for float16: scaled) loss, and the loss scaler
     unscales (then clips, with ``clip_grad``) the second gradient and steps /
     skips on inf. The ascent direction needs no unscaling (SAM's ``e`` does not
-    depend on the scale of ``g``); a non-finite first gradient leaves the
-    weights unperturbed (see :class:`SAMOptimWrapper`).
+    depend on the scale of ``g``). A non-finite first gradient under float16
+    loss scaling ends the step at once: the scaler skips it and lowers its
+    scale, so an overflow in the first pass cannot go unnoticed when the
+    second pass happens to be finite.
 
     Args:
         rho (float): ascent radius. Defaults to 0.05.
@@ -23,3 +25,14 @@ class SAMAmpOptimWrapper(SAMOptimWrapper, MixedPrecisionOptimWrapper):
         **kwargs: ``loss_scale``, ``dtype`` of ``MixedPrecisionOptimWrapper`` and
             ``optimizer``, ``clip_grad`` of ``OptimWrapper``.
     """
+
+    def skip_step_on_overflow(self) -> bool:
+        """Skip the step and lower the loss scale if loss scaling is on (float16).
+
+        ``step`` lets the scaler find the non-finite gradient: it skips the
+        optimizer step and multiplies the scale by its ``backoff_factor``.
+        """
+        if not self.loss_scaler.is_enabled():
+            return False
+        self.step()
+        return True

@@ -53,8 +53,11 @@ class SAMOptimWrapper(OptimWrapper):
     Mixed precision: :class:`SAMAmpOptimWrapper` combines this step with
     mmengine's ``AmpOptimWrapper``. ``e`` is invariant to the loss scale (``g``
     enters only through ``g / ||g||``), so the scaled first gradient is used as
-    is; if it is not finite (fp16 overflow) the weights are not perturbed and
-    the second pass is a plain gradient, which the loss scaler then checks.
+    is. If it is not finite (fp16 overflow), the step ends there as any
+    overflowing fp16 step does: the scaler skips the optimizer step and lowers
+    its scale (:meth:`skip_step_on_overflow`), with no second pass. Without a
+    loss scaler the weights are not perturbed and the second pass is a plain
+    gradient.
 
     Gradient accumulation (``accumulative_counts > 1``) is refused: the ascent
     needs the full accumulated gradient before any second pass, i.e. keeping
@@ -140,6 +143,14 @@ class SAMOptimWrapper(OptimWrapper):
             return [param.abs() * s * factor.to(s.dtype) for param, s in zip(params, scaled)]
         return [s * factor.to(s.dtype) for s in scaled]
 
+    def skip_step_on_overflow(self) -> bool:
+        """End a step whose first gradient is not finite; True if it was ended.
+
+        Without a loss scaler there is nothing to lower: the step goes on with an
+        unperturbed second pass (False). :class:`SAMAmpOptimWrapper` overrides it.
+        """
+        return False
+
     @staticmethod
     def _batch_norm_stats(model: nn.Module) -> List[Tuple[torch.Tensor, torch.Tensor]]:
         """(buffer, saved copy) of every BatchNorm running statistic of ``model``."""
@@ -193,6 +204,9 @@ class SAMOptimWrapper(OptimWrapper):
         self.backward(loss)
         params = self._params_with_grad()
         perturbations = self._perturbations(params) if params else None
+        if params and perturbations is None and self.skip_step_on_overflow():
+            self.zero_grad(**(zero_kwargs or {}))
+            return
         originals = []
         if perturbations is not None:
             with torch.no_grad():

@@ -27,7 +27,8 @@ class LDAMLoss(DRWClassWeightedLoss):
         scale (float): logit scale ``s``, ``> 0``. Defaults to 30.
         beta (float): effective-number beta. Defaults to 0.9999.
 
-    ``forward(cls_score [B, C], target [B] int64)`` returns a scalar loss.
+    ``forward(cls_score [B, C], target [B] int64)`` returns a scalar float32 loss,
+    computed in float32 also under autocast (bf16 / fp16 logits are cast up first).
     """
 
     def __init__(self, max_margin: float = 0.5, scale: float = 30.0, beta: float = 0.9999):
@@ -65,7 +66,10 @@ class LDAMLoss(DRWClassWeightedLoss):
             Tensor: scalar loss.
         """
         self.check_inputs(cls_score, target)
-        margins = self.margins.to(cls_score.dtype)
-        true_class = F.one_hot(target, cls_score.size(1)).to(cls_score.dtype)
-        adjusted = cls_score - true_class * margins[target].unsqueeze(1)
-        return F.cross_entropy(self.scale * adjusted, target, weight=self.drw_weights())
+        # float32 also under autocast: in bf16 the margin (0.5 at most) would be
+        # subtracted with an 8-bit mantissa and the error multiplied by `scale`.
+        with torch.autocast(cls_score.device.type, enabled=False):
+            cls_score = cls_score.float()
+            true_class = F.one_hot(target, cls_score.size(1)).float()
+            adjusted = cls_score - true_class * self.margins[target].unsqueeze(1)
+            return F.cross_entropy(self.scale * adjusted, target, weight=self.drw_weights())

@@ -53,7 +53,8 @@ class PaCoLoss(nn.Module):
             ``temperature / base_temperature``; None = ``temperature`` (scale 1).
 
     ``forward(features [N, D], labels [N], cls_score [B, C])`` returns a scalar.
-    The loss is computed in at least float32 (float64 inputs stay float64).
+    The loss is computed in at least float32 (float64 inputs stay float64), also
+    under autocast (which is switched off inside the loss).
     """
 
     def __init__(self,
@@ -113,6 +114,14 @@ class PaCoLoss(nn.Module):
                 f'PaCoLoss: {self.class_prior.numel()} class counts for {num_classes} logits. '
                 "Add dict(type='DRWHook', drw=None) to custom_hooks: it hands the training "
                 'class counts to set_class_counts() at before_train.')
+        # Autocast would run the similarity matmul in bf16 / fp16 again.
+        with torch.autocast(features.device.type, enabled=False):
+            return self._loss(features, labels, cls_score)
+
+    def _loss(self, features: torch.Tensor, labels: torch.Tensor,
+              cls_score: torch.Tensor) -> torch.Tensor:
+        """The loss of :meth:`forward`'s checked inputs, in at least float32."""
+        batch, num_classes = cls_score.shape
         dtype = torch.promote_types(features.dtype, torch.float32)
         features, cls_score = features.to(dtype), cls_score.to(dtype)
         anchor_labels = labels[:batch]

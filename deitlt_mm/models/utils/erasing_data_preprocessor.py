@@ -35,7 +35,9 @@ class ErasingClsDataPreprocessor(ClsDataPreprocessor):
             ``min_count``, ``max_count``. The reference's ``re_prob=0.25,
             re_mode='pixel', re_count=1`` is ``dict(probability=0.25,
             mode='pixel', max_count=1)``. None: no erasing, exactly
-            ``ClsDataPreprocessor``.
+            ``ClsDataPreprocessor`` (but for ``non_blocking``).
+        non_blocking (bool): copy batches to the device asynchronously (from
+            pinned memory: dataloader ``pin_memory=True``). Defaults to True.
         **kwargs: the arguments of ``ClsDataPreprocessor`` (``mean``, ``std``,
             ``to_rgb``, ``num_classes``, ``batch_augments``, ...).
 
@@ -43,8 +45,11 @@ class ErasingClsDataPreprocessor(ClsDataPreprocessor):
     batch) -> ``{'inputs': float [B, C, H, W], 'data_samples': ...}``.
     """
 
-    def __init__(self, random_erasing: Optional[dict] = None, **kwargs):
+    def __init__(self, random_erasing: Optional[dict] = None, non_blocking: bool = True,
+                 **kwargs):
         super().__init__(**kwargs)
+        # mmengine's cast_data copies with this flag; mmpretrain's class leaves it False.
+        self._non_blocking = non_blocking
         self.random_erasing = None
         if random_erasing is not None:
             unsupported = sorted({'device', 'num_splits'} & set(random_erasing))

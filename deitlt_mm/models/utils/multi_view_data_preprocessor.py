@@ -25,8 +25,15 @@ class MultiViewClsDataPreprocessor(ClsDataPreprocessor):
     augments (Mixup / CutMix) are not supported with several views.
 
     Args:
+        non_blocking (bool): copy batches to the device asynchronously (from
+            pinned memory: dataloader ``pin_memory=True``). Defaults to True.
         **kwargs: the arguments of ``ClsDataPreprocessor``.
     """
+
+    def __init__(self, non_blocking: bool = True, **kwargs):
+        super().__init__(**kwargs)
+        # mmengine's cast_data copies with this flag; mmpretrain's class leaves it False.
+        self._non_blocking = non_blocking
 
     def forward(self, data: dict, training: bool = False) -> dict:
         views = self.split_views(data['inputs'])
