@@ -3,6 +3,7 @@
 Reads the JSON files ``tools/test.py --out`` writes (``config``, ``checkpoint``,
 ``epoch`` / ``iter`` of the checkpoint, ``metrics``, ``long_tail``: structured
 ``LongTailResults`` by metric prefix), given directly or found under work dirs.
+Optionally the paper's AVG figures (``configs/deitlt/metafile.yml``) join the table.
 """
 import csv
 import io
@@ -22,6 +23,8 @@ from ..figures import new_figure, save_figure
 from ..fileio import atomic_write, check_writable
 
 COLUMNS = ('run', 'config', 'epoch', 'prediction', 'overall', 'head', 'mid', 'tail')
+# `run` of the rows holding the paper's numbers (prediction AVG: the paper has no other).
+PAPER_RUN = 'paper'
 FIGURES = ('top1', 'head', 'mid', 'tail')
 # Keys of a `tools/test.py --out` file (the demo's summary.json has `long_tail` only).
 RESULTS_KEYS = ('config', 'checkpoint', 'long_tail')
@@ -132,10 +135,19 @@ def load_runs(paths: Sequence[str]) -> List[Run]:
     return runs
 
 
-def summary_rows(runs: Sequence[Run]) -> List[dict]:
+def summary_rows(runs: Sequence[Run], paper: bool = False) -> List[dict]:
     """One row per run and prediction: ``COLUMNS``, figures as floats (None if missing);
     ``prediction`` is ``CLS`` / ``DIST`` / ``AVG`` / ``TEACHER``, ``ACC`` for a plain
-    classifier."""
+    classifier.
+
+    With ``paper``, every config that has paper numbers (``paper_numbers`` of
+    :mod:`.paper_comparison`) gets one row ``run`` = ``PAPER_RUN``, ``prediction`` =
+    ``AVG``, no epoch, right after the rows of its last run; other configs get none.
+    """
+    if paper:
+        # Imported here: paper_comparison finds results files with this module.
+        from .paper_comparison import paper_numbers
+        last_run_of_config = {run.config: run for run in runs}
     rows = []
     for run in runs:
         for name in ordered_prediction_names(run.results):
@@ -145,6 +157,11 @@ def summary_rows(runs: Sequence[Run]) -> List[dict]:
             rows.append(dict(zip(COLUMNS, [run.name, run.config, run.epoch,
                                            'ACC' if name == PLAIN else name.upper(),
                                            *figures])))
+        if paper and last_run_of_config[run.config] is run:
+            published = paper_numbers(run.config)
+            if published is not None:
+                rows.append(dict(zip(COLUMNS, [PAPER_RUN, run.config, None, 'AVG',
+                                               *(published[f] for f in FIGURES)])))
     return rows
 
 
@@ -227,21 +244,26 @@ def plot_runs_per_class(runs: Sequence[Run], path: str) -> Dict[str, list]:
                 left_out=[run.name for run in runs if run not in plotted])
 
 
-def summarize_runs(paths: Sequence[str], out_dir: str) -> Dict[str, object]:
-    """Write ``runs.md``, ``runs.csv`` and ``runs_per_class.png`` under ``out_dir``.
+def summarize_runs(paths: Sequence[str], out_dir: str,
+                   paper: bool = False) -> Dict[str, object]:
+    """Write ``runs.md``, ``runs.csv`` and ``runs_per_class.png`` under ``out_dir``; with
+    ``paper`` the table (not the plot: the paper has no per-class figures) also holds the
+    paper's AVG row of each paper setting (:func:`summary_rows`).
 
     Returns:
         dict: the written paths (``markdown``, ``csv``, ``png``), the ``markdown`` table
-        text as ``table`` and the plot's ``left_out`` runs.
+        text as ``table``, the plot's ``left_out`` runs and the configs given a paper row
+        (``paper_configs``).
     """
     written = dict(markdown=osp.join(out_dir, 'runs.md'), csv=osp.join(out_dir, 'runs.csv'),
                    png=osp.join(out_dir, 'runs_per_class.png'))
     for path in written.values():
         check_writable(path, what='--out')
     runs = load_runs(paths)
-    rows = summary_rows(runs)
+    rows = summary_rows(runs, paper=paper)
     table = format_markdown(rows)
     atomic_write(written['markdown'], table)
     atomic_write(written['csv'], format_csv(rows))
     plot = plot_runs_per_class(runs, written['png'])
-    return dict(written, table=table, left_out=plot['left_out'])
+    return dict(written, table=table, left_out=plot['left_out'],
+                paper_configs=[row['config'] for row in rows if row['run'] == PAPER_RUN])

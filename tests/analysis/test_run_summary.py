@@ -93,3 +93,69 @@ def test_bad_inputs_are_named(tmp_path):
 def test_running_mean_ignores_missing_classes():
     values = running_mean([1.0, math.nan, 3.0, 5.0], 3)
     assert values.tolist() == [1.0, 2.0, 4.0, 4.0]
+
+
+def _write_paper_setting_run(path, epoch, top1):
+    """A student scored under the CIFAR-10-LT IF100 paper config (no teacher)."""
+    path.parent.mkdir(parents=True)
+    path.write_text(json.dumps(dict(
+        config='configs/deitlt/deitlt_b_cifar10_if100.py', checkpoint=f'epoch_{epoch}.pth',
+        epoch=epoch, metrics={},
+        long_tail={'long_tail': dict(
+            predictions=dict(avg=_accuracy(top1, 95.0, 85.0, 80.0, [95.0, 85.0, 80.0]),
+                             cls=_accuracy(80.0, 96.0, 80.0, 60.0, [96.0, 80.0, 60.0]),
+                             dist=_accuracy(85.0, 90.0, 86.0, 81.0, [90.0, 86.0, 81.0])),
+            class_groups=['head', 'mid', 'tail'], train_class_counts=[500, 50, 5])})))
+
+
+# The paper's CIFAR-10-LT IF100 AVG (configs/deitlt/metafile.yml): 87.5 / 94.5 / 84.1 / 85.0,
+# once, after the rows of that config's last run (`b_late`), not after the baseline.
+EXPECTED_PAPER_TABLE = """\
+| run | config | epoch | prediction | overall | head | mid | tail |
+|---|---|---|---|---:|---:|---:|---:|
+| a_early | deitlt_b_cifar10_if100 | 1100 | CLS | 80.00 | 96.00 | 80.00 | 60.00 |
+| a_early | deitlt_b_cifar10_if100 | 1100 | DIST | 85.00 | 90.00 | 86.00 | 81.00 |
+| a_early | deitlt_b_cifar10_if100 | 1100 | AVG | 86.00 | 95.00 | 85.00 | 80.00 |
+| b_late | deitlt_b_cifar10_if100 | 1200 | CLS | 80.00 | 96.00 | 80.00 | 60.00 |
+| b_late | deitlt_b_cifar10_if100 | 1200 | DIST | 85.00 | 90.00 | 86.00 | 81.00 |
+| b_late | deitlt_b_cifar10_if100 | 1200 | AVG | 88.25 | 95.00 | 85.00 | 80.00 |
+| paper | deitlt_b_cifar10_if100 | - | AVG | 87.50 | 94.50 | 84.10 | 85.00 |
+| baseline | deit_tiny_fmnist_lt_no_distill | 5 | ACC | 40.00 | 92.00 | 32.00 | - |
+| deitlt | deitlt_tiny_fmnist_lt | 6 | CLS | 40.00 | 90.00 | 30.00 | 0.00 |
+| deitlt | deitlt_tiny_fmnist_lt | 6 | DIST | 55.50 | 70.00 | 50.00 | 45.12 |
+| deitlt | deitlt_tiny_fmnist_lt | 6 | AVG | 50.00 | 80.00 | 45.00 | 25.00 |
+| deitlt | deitlt_tiny_fmnist_lt | 6 | TEACHER | 70.00 | 75.00 | 65.00 | 72.00 |
+"""
+
+
+def test_paper_flag_adds_the_papers_avg_once_per_paper_setting(tmp_path, capsys):
+    _write_runs(tmp_path / 'w')
+    _write_paper_setting_run(tmp_path / 'w' / 'a_early' / 'results.json', 1100, 86.0)
+    _write_paper_setting_run(tmp_path / 'w' / 'b_late' / 'results.json', 1200, 88.25)
+    tool = load_tool('analysis/summarize_runs.py')
+    tool.main([str(tmp_path / 'w'), '--out', str(tmp_path / 'plain')])
+    assert 'paper' not in (tmp_path / 'plain' / 'runs.md').read_text()
+    capsys.readouterr()
+
+    out = tmp_path / 'out'
+    tool.main([str(tmp_path / 'w'), '--out', str(out), '--paper'])
+    assert (out / 'runs.md').read_text() == EXPECTED_PAPER_TABLE
+    assert 'no paper row' not in capsys.readouterr().out
+    rows = list(csv.DictReader(io.StringIO((out / 'runs.csv').read_text())))
+    paper = [row for row in rows if row['run'] == 'paper']
+    assert paper == [dict(run='paper', config='deitlt_b_cifar10_if100', epoch='',
+                          prediction='AVG', overall='87.5', head='94.5', mid='84.1',
+                          tail='85.0')]
+    assert rows.index(paper[0]) == 6
+
+
+def test_paper_flag_without_a_paper_setting_says_so(tmp_path, capsys):
+    _write_runs(tmp_path / 'w')
+    out = tmp_path / 'out'
+    load_tool('analysis/summarize_runs.py').main([str(tmp_path / 'w'), '--out', str(out),
+                                                  '--paper'])
+    assert (out / 'runs.md').read_text() == EXPECTED_TABLE
+    printed = capsys.readouterr().out.splitlines()
+    assert [line for line in printed if line.startswith('no paper row')] == [
+        'no paper row: no run has a paper setting as its config (only '
+        'configs/deitlt/deitlt_b_*.py have numbers in configs/deitlt/metafile.yml)']

@@ -9,7 +9,8 @@ from tests._tools import load_tool
                                         'per layer', 'pixels']),
     ('analysis/feature_rank.py', ['feature_rank.json', 'feature_rank.png', 'effective rank',
                                   'centred']),
-    ('analysis/summarize_runs.py', ['runs.md', 'runs.csv', 'runs_per_class.png', 'epoch']),
+    ('analysis/summarize_runs.py', ['runs.md', 'runs.csv', 'runs_per_class.png', 'epoch',
+                                    '--paper', 'configs/deitlt/metafile.yml']),
     ('infer.py', ['CLS, DIST and AVG', 'PRED', 'top-k']),
     ('train.py', ['--vis-backend', 'tensorboard', 'long_tail/<token>/head|mid|tail']),
 ])
