@@ -23,6 +23,7 @@ from ..errors import CheckpointMismatchError, ConfigValueError
 from ..fileio import atomic_write, check_writable, load_checkpoint_file
 from ..models.backbones.distilled_vit import DistilledVisionTransformer
 from ..models.utils import extract_state_dict
+from ..models.utils.checkpoint_import import _key_list
 from ..models.utils.timm_export import timm_deit_kwargs, to_timm_deit_state_dict
 
 PathLike = Union[str, Path]
@@ -72,7 +73,12 @@ def _training_checkpoint(path: PathLike) -> dict:
     if not (isinstance(checkpoint, dict) and isinstance(checkpoint.get('state_dict'), dict)
             and isinstance(checkpoint.get('meta'), dict)
             and isinstance(checkpoint['meta'].get('cfg'), str)):
-        found = sorted(checkpoint) if isinstance(checkpoint, dict) else type(checkpoint).__name__
+        if not isinstance(checkpoint, dict):
+            found = f'a {type(checkpoint).__name__}'
+        elif all(isinstance(value, torch.Tensor) for value in checkpoint.values()):
+            found = 'tensor keys (a plain state dict)'
+        else:
+            found = f'keys {_key_list(checkpoint)}'
         raise CheckpointMismatchError(
             f'{path}: not a checkpoint of tools/train.py (expected `state_dict` and `meta` '
             f'with the training config `meta.cfg`), found {found}; publish the epoch_*.pth '
