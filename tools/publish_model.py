@@ -16,7 +16,8 @@ from deitlt_mm.errors import exit_on_run_error
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('src', metavar='IN', help='checkpoint of tools/train.py')
     parser.add_argument('out', metavar='OUT',
                         help='output path; the sha256 prefix and .pth are appended')

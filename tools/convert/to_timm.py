@@ -13,7 +13,8 @@ from deitlt_mm.models.utils.timm_export import TIMM_DEIT_DISTILLED
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('src', metavar='IN', help='student checkpoint')
     parser.add_argument('dst', metavar='OUT', help='output state dict for timm')
     parser.add_argument('--num-heads', type=int,
