@@ -24,7 +24,7 @@ from mmengine.logging import MessageHub
 from deitlt_mm.analysis.attention_distance import vit_backbone
 from deitlt_mm.analysis.run_summary import find_results_files
 from deitlt_mm.analysis.test_set import long_tail_metric
-from deitlt_mm.apis import DeiTLTInferencer
+from deitlt_mm.apis import DeiTLTInferencer, export_timm_checkpoint, publish_checkpoint
 from deitlt_mm.compat import use_weights_only_local_loader
 from deitlt_mm.config_checks import check_cfg_options, load_config
 from deitlt_mm.datasets import RandomImageDataset
@@ -39,6 +39,7 @@ from deitlt_mm.fileio import (
     resolve_checkpoint_path,
 )
 from deitlt_mm.models.utils import extract_state_dict, load_converted_state_dict
+from deitlt_mm.models.utils.timm_export import to_timm_deit_state_dict
 from deitlt_mm.registry import DATASETS, MODELS
 from tests._http_server import serve_folder
 
@@ -207,7 +208,24 @@ def producers(tmp_path, monkeypatch):
         'results-none': lambda: _raised(find_results_files, [str(tmp_path)]),
         'results-missing': lambda: _raised(find_results_files, [str(tmp_path / 'nope.json')]),
         'image-unreadable': lambda: _raised(_reader_of(paper, 'ImageNetLT'), 'dog.jpg'),
+        'publish-not-training': lambda: _raised(publish_checkpoint, good, tmp_path / 'pub'),
+        'publish-out-unwritable': lambda: _raised(publish_checkpoint, good,
+                                                  tmp_path / 'a_file' / 'sub' / 'out'),
+        'timm-not-student': lambda: _raised(to_timm_deit_state_dict, {
+            'head.fc.weight': torch.zeros(2, 2)}, 'baseline.pth'),
+        'timm-num-heads': lambda: _raised(export_timm_checkpoint, _saved_student(tmp_path),
+                                          tmp_path / 'student_timm.pth'),
     }
+
+
+def _saved_student(tmp_path):
+    """A tiny DeiT-LT student's plain state dict (no config with it)."""
+    path = tmp_path / 'student_weights.pth'
+    student = _student()
+    student.pop('teacher')
+    student['head']['loss'] = dict(type='DRWDistillLoss', distillation_type='none')
+    torch.save(MODELS.build(student).state_dict(), path)
+    return path
 
 
 def _missing_package():

@@ -12,6 +12,9 @@ from tests._tools import load_tool
     ('analysis/summarize_runs.py', ['runs.md', 'runs.csv', 'runs_per_class.png', 'epoch',
                                     '--paper', 'configs/deitlt/metafile.yml']),
     ('infer.py', ['CLS, DIST and AVG', 'PRED', 'top-k']),
+    ('publish_model.py', ['OUT-<sha256[:8]>.pth', 'without the optimizer state']),
+    ('convert/to_timm.py', ['VisionTransformerDistilled', 'training resolution',
+                            'timm.create_model']),
     ('train.py', ['--vis-backend', 'tensorboard', 'long_tail/<token>/head|mid|tail']),
 ])
 def test_help_explains_the_output(tool, promises, capsys):
