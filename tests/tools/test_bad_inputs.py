@@ -40,6 +40,7 @@ from deitlt_mm.fileio import (
 )
 from deitlt_mm.models.utils import extract_state_dict, load_converted_state_dict
 from deitlt_mm.registry import DATASETS, MODELS
+from deitlt_mm.slurm_env import set_torch_env_from_slurm
 
 REPO = Path(__file__).resolve().parents[2]
 DOC = REPO / 'docs' / 'bad_inputs.md'
@@ -199,6 +200,7 @@ def producers(tmp_path, monkeypatch):
         'results-none': lambda: _raised(find_results_files, [str(tmp_path)]),
         'results-missing': lambda: _raised(find_results_files, [str(tmp_path / 'nope.json')]),
         'image-unreadable': lambda: _raised(_reader_of(paper, 'ImageNetLT'), 'dog.jpg'),
+        'slurm-outside-srun': lambda: _raised(set_torch_env_from_slurm, {}),
     }
 
 
