@@ -49,6 +49,7 @@ from mmengine.runner import CheckpointLoader
 
 from .fileio import URL_PREFIXES, AtomicLocalBackend, load_checkpoint_file
 from .registry import MODEL_WRAPPERS
+from .slurm_env import set_torch_env_from_slurm
 
 # torch's switch to full pickle loads where a call does not pass weights_only.
 NO_WEIGHTS_ONLY_ENV = 'TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD'
@@ -100,15 +101,18 @@ def init_distributed(launcher: str) -> None:
     Call before building the Runner. With CUDA, or with ``launcher='none'``, this
     does nothing and mmengine initialises NCCL as usual. On CPU with the
     ``pytorch`` launcher (torchrun) it joins a gloo group from the ``env://``
-    variables torchrun sets; mmengine then sees an initialised group and skips
-    its ``torch.cuda.set_device`` call.
+    variables torchrun sets, with ``slurm`` (srun) from those Slurm sets
+    (:func:`deitlt_mm.slurm_env.set_torch_env_from_slurm`); mmengine then sees an
+    initialised group and skips its ``torch.cuda.set_device`` call.
     """
     if launcher == 'none' or torch.cuda.is_available() or is_distributed():
         return
-    if launcher != 'pytorch':
+    if launcher == 'slurm':
+        set_torch_env_from_slurm()
+    elif launcher != 'pytorch':
         raise RuntimeError(
             f'--launcher {launcher} needs CUDA devices on this stack; for CPU training '
-            'use --launcher pytorch (tools/dist_train.sh runs torchrun).')
+            'use --launcher pytorch (tools/dist_train.sh) or slurm (tools/slurm_train.sh).')
     torch_dist.init_process_group(backend='gloo', init_method='env://')
     os.environ.setdefault('LOCAL_RANK', '0')
 

@@ -42,6 +42,7 @@ from deitlt_mm.models.utils import extract_state_dict, load_converted_state_dict
 from deitlt_mm.models.utils.timm_export import to_timm_deit_state_dict
 from deitlt_mm.registry import DATASETS, MODELS
 from tests._http_server import serve_folder
+from deitlt_mm.slurm_env import set_torch_env_from_slurm
 
 REPO = Path(__file__).resolve().parents[2]
 DOC = REPO / 'docs' / 'bad_inputs.md'
@@ -215,6 +216,7 @@ def producers(tmp_path, monkeypatch):
             'head.fc.weight': torch.zeros(2, 2)}, 'baseline.pth'),
         'timm-num-heads': lambda: _raised(export_timm_checkpoint, _saved_student(tmp_path),
                                           tmp_path / 'student_timm.pth'),
+        'slurm-outside-srun': lambda: _raised(set_torch_env_from_slurm, {}),
     }
 
 

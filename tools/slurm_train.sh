@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Training on a Slurm cluster (mmpretrain's interface):
+#   [GPUS=8] [GPUS_PER_NODE=8] [CPUS_PER_TASK=5] [SRUN_ARGS="..."] \
+#   tools/slurm_train.sh PARTITION JOB_NAME CONFIG WORK_DIR [train.py args]
+# srun starts GPUS tasks, GPUS_PER_NODE per node; tools/train.py joins them with
+# --launcher slurm (NCCL on GPUs, gloo on CPU-only nodes: deitlt_mm.compat).
+# Requeue on preemption and resuming: docs/slurm.md.
+set -euo pipefail
+if [ $# -lt 4 ]; then
+    echo "usage: $0 PARTITION JOB_NAME CONFIG WORK_DIR [train.py args]" >&2
+    exit 1
+fi
+PARTITION=$1
+JOB_NAME=$2
+CONFIG=$3
+WORK_DIR=$4
+shift 4
+GPUS=${GPUS:-8}
+GPUS_PER_NODE=${GPUS_PER_NODE:-8}
+CPUS_PER_TASK=${CPUS_PER_TASK:-5}
+# SRUN_ARGS holds several srun options: split it on spaces.
+read -r -a EXTRA_SRUN_ARGS <<< "${SRUN_ARGS:-}"
+TOOLS=$(cd "$(dirname "$0")" && pwd)
+
+PYTHONPATH="$TOOLS/..${PYTHONPATH:+:$PYTHONPATH}" \
+exec srun -p "$PARTITION" \
+    --job-name="$JOB_NAME" \
+    --gres=gpu:"$GPUS_PER_NODE" \
+    --ntasks="$GPUS" \
+    --ntasks-per-node="$GPUS_PER_NODE" \
+    --cpus-per-task="$CPUS_PER_TASK" \
+    --kill-on-bad-exit=1 \
+    "${EXTRA_SRUN_ARGS[@]}" \
+    python -u "$TOOLS/train.py" "$CONFIG" --work-dir="$WORK_DIR" --launcher slurm "$@"
