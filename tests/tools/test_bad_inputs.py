@@ -41,8 +41,8 @@ from deitlt_mm.fileio import (
 from deitlt_mm.models.utils import extract_state_dict, load_converted_state_dict
 from deitlt_mm.models.utils.timm_export import to_timm_deit_state_dict
 from deitlt_mm.registry import DATASETS, MODELS
-from tests._http_server import serve_folder
 from deitlt_mm.slurm_env import set_torch_env_from_slurm
+from tests._http_server import serve_folder
 
 REPO = Path(__file__).resolve().parents[2]
 DOC = REPO / 'docs' / 'bad_inputs.md'
