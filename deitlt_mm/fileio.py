@@ -43,7 +43,10 @@ def atomic_write(path: PathLike, data: Union[bytes, str], encoding: str = 'utf-8
     """Write ``data`` to ``path`` through a temp file in the same folder + rename.
 
     ``os.replace`` is atomic on POSIX and Windows, so readers see either the old
-    file or the complete new one. Parent folders are created.
+    file or the complete new one. Parent folders are created. The file gets the
+    permissions of a plain ``open(path, 'w')`` under the process's umask (the temp
+    file ``mkstemp`` makes is private to its owner; checkpoints and results on a
+    shared cluster are for others to read too).
 
     Raises:
         FileWriteError: naming ``path`` when it cannot be written (e.g. disk full);
@@ -60,6 +63,7 @@ def atomic_write(path: PathLike, data: Union[bytes, str], encoding: str = 'utf-8
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
+            os.fchmod(f.fileno(), 0o666 & ~_umask())
         os.replace(tmp, path)
     except BaseException as error:
         if tmp is not None and os.path.exists(tmp):
@@ -67,6 +71,13 @@ def atomic_write(path: PathLike, data: Union[bytes, str], encoding: str = 'utf-8
         if isinstance(error, OSError) and not isinstance(error, FileWriteError):
             raise _write_error(path, error) from error
         raise
+
+
+def _umask() -> int:
+    # The only way to read the umask is to set it; set it straight back.
+    umask = os.umask(0)
+    os.umask(umask)
+    return umask
 
 
 def _write_error(path: Path, error: OSError) -> FileWriteError:

@@ -28,6 +28,22 @@ def test_atomic_write_replaces_whole_file(tmp_path):
     assert os.listdir(path.parent) == ['r.json']  # no temp file left
 
 
+@pytest.mark.parametrize('umask', [0o022, 0o077])
+def test_atomic_write_gives_the_permissions_of_a_plain_write(tmp_path, umask):
+    # mkstemp's temp file is 0600; a checkpoint on a shared cluster must be readable as
+    # any file the user writes.
+    old = os.umask(umask)
+    try:
+        atomic_write(tmp_path / 'a.pth', b'x')
+        with open(tmp_path / 'b.pth', 'wb') as f:
+            f.write(b'x')
+    finally:
+        os.umask(old)
+    assert (tmp_path / 'a.pth').stat().st_mode & 0o777 == 0o666 & ~umask
+    assert (tmp_path / 'a.pth').stat().st_mode & 0o777 == \
+        (tmp_path / 'b.pth').stat().st_mode & 0o777
+
+
 def test_failed_write_keeps_old_file_and_leaves_no_temp(tmp_path, monkeypatch):
     path = tmp_path / 'ckpt.pth'
     path.write_bytes(b'old')

@@ -13,7 +13,6 @@ must not execute code when it is read (mmengine's ``Config.fromstring`` would).
 import ast
 import hashlib
 import io
-import os
 from pathlib import Path
 from typing import Any, Dict, Optional, Union
 
@@ -118,15 +117,6 @@ def _torch_bytes(obj) -> bytes:
     return buffer.getvalue()
 
 
-def _write_shareable(path: PathLike, data: bytes) -> None:
-    """:func:`atomic_write`, then the permissions of a new file under the umask: the temp
-    file it renames is private to its owner (0600), and these files are for others."""
-    atomic_write(path, data)
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(path, 0o666 & ~umask)
-
-
 def _stem(out: PathLike) -> str:
     out = str(out)
     return out[:-len('.pth')] if out.endswith('.pth') else out
@@ -156,7 +146,7 @@ def publish_checkpoint(src: PathLike, out: PathLike) -> Path:
     data = _torch_bytes(dict(meta=published_meta(checkpoint),
                              state_dict=checkpoint['state_dict']))
     path = Path(f'{_stem(out)}-{hashlib.sha256(data).hexdigest()[:PUBLISHED_HASH_CHARS]}.pth')
-    _write_shareable(path, data)
+    atomic_write(path, data)
     return path
 
 
@@ -206,5 +196,5 @@ def export_timm_checkpoint(src: PathLike, dst: PathLike,
             f'{src}: no training config (meta.cfg) to read the number of attention heads '
             'from; pass it with --num-heads (the arch num_heads of the model config).')
     kwargs = timm_deit_kwargs(timm_state_dict, num_heads)
-    _write_shareable(dst, _torch_bytes(timm_state_dict))
+    atomic_write(dst, _torch_bytes(timm_state_dict))
     return kwargs
