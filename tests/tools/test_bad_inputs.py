@@ -157,8 +157,8 @@ def producers(tmp_path, monkeypatch):
         'nan-weights': lambda: _raised(
             NonFiniteCheckHook().before_save_checkpoint, _fake_runner(),
             dict(state_dict={'head.fc.weight': torch.tensor(float('inf'))})),
-        'dataset-missing': lambda: _raised(DATASETS.build, dict(type='CIFAR10LT',
-                                                                data_root='data/cifar10')),
+        'dataset-missing': lambda: _raised(DATASETS.build, dict(
+            type='CIFAR10LT', data_root='data/cifar10', download=False)),
         'ckpt-missing': lambda: _raised(load_checkpoint_file, 'work_dirs/x/epoch_9.pth'),
         'ckpt-workdir-empty': lambda: _raised(resolve_checkpoint_path, tmp_path),
         'teacher-missing': lambda: _raised(MODELS.build, dict(
