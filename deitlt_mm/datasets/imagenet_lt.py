@@ -38,8 +38,7 @@ class ImageNetLT(ListFileLTDataset):
     list_sources = ("the DeiT-LT repository's data_txt/ (Imagenet_LT_train.txt, "
                     "Imagenet_LT_test.txt) or OLTR's ImageNet_LT_open release "
                     '(ImageNet_LT_{train,val,test}.txt)')
-    image_sources = ('the ILSVRC-2012 train/ and val/ images (image-net.org), val/ in class '
-                     'folders')
+    image_sources = 'ILSVRC-2012 (image-net.org: train/, and val/ sorted into class folders)'
     splits = ('train', 'val', 'test')
     num_dataset_classes = 1000
     dataset_class_names = IMAGENET_CATEGORIES

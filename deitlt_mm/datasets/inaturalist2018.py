@@ -15,8 +15,8 @@ class INaturalist2018(ImageNetLT):
     list_templates = ('iNaturalist18_{}.txt', )
     list_sources = ("the DeiT-LT repository's data_txt/ (iNaturalist18_train.txt, "
                     'iNaturalist18_val.txt)')
-    image_sources = ('the train_val2018/ tree of the iNaturalist 2018 competition '
-                     '(github.com/visipedia/inat_comp)')
+    image_sources = ('the iNaturalist 2018 competition (github.com/visipedia/inat_comp: '
+                     'train_val2018/)')
     splits = ('train', 'val')
     num_dataset_classes = 8142
     dataset_class_names = None
