@@ -12,6 +12,7 @@ import os
 import re
 import sys
 import warnings
+from functools import partial
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -40,6 +41,8 @@ from deitlt_mm.fileio import (
 )
 from deitlt_mm.models.utils import extract_state_dict, load_converted_state_dict
 from deitlt_mm.registry import DATASETS, MODELS
+from tests._data_roots import defect_message
+from tests._stub_data import write_cifar
 
 REPO = Path(__file__).resolve().parents[2]
 DOC = REPO / 'docs' / 'bad_inputs.md'
@@ -199,7 +202,20 @@ def producers(tmp_path, monkeypatch):
         'results-none': lambda: _raised(find_results_files, [str(tmp_path)]),
         'results-missing': lambda: _raised(find_results_files, [str(tmp_path / 'nope.json')]),
         'image-unreadable': lambda: _raised(_reader_of(paper, 'ImageNetLT'), 'dog.jpg'),
+        'dataset-download': lambda: _download_fails(monkeypatch),
+        'cifar-checksum': lambda: write_cifar('stub', 10) or _raised(DATASETS.build, dict(
+            type='CIFAR10LT', data_root='stub')),
+        'list-missing': lambda: _raised(DATASETS.build, dict(type='ImageNetLT',
+                                                             data_root='data/in')),
+        **{f'data-{kind}': partial(defect_message, tmp_path / kind, kind) for kind in (
+            'labels', 'count', 'classes', 'images-missing', 'image-undecodable')},
     }
+
+
+def _download_fails(monkeypatch):
+    with monkeypatch.context() as patch:  # port 9 (discard) refuses: no network needed
+        patch.setattr(DATASETS.get('CIFAR10LT'), 'url', 'http://127.0.0.1:9/c10.tar.gz')
+        return _raised(DATASETS.build, dict(type='CIFAR10LT', data_root='data/c10'))
 
 
 def _missing_package():
