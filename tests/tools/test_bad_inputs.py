@@ -202,9 +202,9 @@ def producers(tmp_path, monkeypatch):
         'results-none': lambda: _raised(find_results_files, [str(tmp_path)]),
         'results-missing': lambda: _raised(find_results_files, [str(tmp_path / 'nope.json')]),
         'image-unreadable': lambda: _raised(_reader_of(paper, 'ImageNetLT'), 'dog.jpg'),
-        'dataset-download': lambda: _download_fails(monkeypatch),
-        'cifar-checksum': lambda: write_cifar('stub', 10) or _raised(DATASETS.build, dict(
-            type='CIFAR10LT', data_root='stub')),
+        'dataset-download': lambda: _download_fails(monkeypatch, tmp_path / 'offline'),
+        'cifar-checksum': lambda: write_cifar(tmp_path / 'c10', 10) or _raised(
+            DATASETS.build, dict(type='CIFAR10LT', data_root=str(tmp_path / 'c10'))),
         'list-missing': lambda: _raised(DATASETS.build, dict(type='ImageNetLT',
                                                              data_root='data/in')),
         **{f'data-{kind}': partial(defect_message, tmp_path / kind, kind) for kind in (
@@ -212,10 +212,10 @@ def producers(tmp_path, monkeypatch):
     }
 
 
-def _download_fails(monkeypatch):
+def _download_fails(monkeypatch, root):
     with monkeypatch.context() as patch:  # port 9 (discard) refuses: no network needed
         patch.setattr(DATASETS.get('CIFAR10LT'), 'url', 'http://127.0.0.1:9/c10.tar.gz')
-        return _raised(DATASETS.build, dict(type='CIFAR10LT', data_root='data/c10'))
+        return _raised(DATASETS.build, dict(type='CIFAR10LT', data_root=str(root)))
 
 
 def _missing_package():
