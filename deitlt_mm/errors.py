@@ -66,6 +66,18 @@ class MissingPackageError(RunError, ImportError):
     """An optional package that the run was asked to use is not installed."""
 
 
+class DataFileNotFoundError(RunError, FileNotFoundError):
+    """A dataset file (list file, CIFAR batch) that is not where the config says."""
+
+
+class ChecksumError(RunError, ValueError):
+    """A dataset file whose md5 differs from the official one."""
+
+
+class DownloadError(RunError, OSError):
+    """A dataset download that failed (no network, server error)."""
+
+
 # Errors of the environment reported like a RunError (their message names the problem).
 REPORTED_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
 

@@ -5,23 +5,29 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import numpy as np
 from mmpretrain.datasets import BaseDataset
 
+from ..errors import DataFileNotFoundError
 from ..registry import DATASETS
 from .class_map import build_class_map, class_order, load_class_map, save_class_map
 
 
-def read_list_file(path: str) -> List[Tuple[str, int, int]]:
+def read_list_file(path: str, missing_message: str = '') -> List[Tuple[str, int, int]]:
     """Parse ``relative/path.jpg label`` lines.
+
+    Args:
+        path (str): the list file.
+        missing_message (str): the error message when it does not exist (default
+            ``List file <path> not found.``); datasets say where their lists come from.
 
     Returns:
         list[tuple]: ``(relative_path, label, line_number)``; blank lines are skipped.
 
     Raises:
-        FileNotFoundError: the list file does not exist.
+        DataFileNotFoundError: the list file does not exist.
         ValueError: a line without exactly two fields or with a non-integer label,
             naming the file and the line number.
     """
     if not osp.isfile(path):
-        raise FileNotFoundError(f'List file {path} not found.')
+        raise DataFileNotFoundError(missing_message or f'List file {path} not found.')
     entries = []
     with open(path, encoding='utf-8') as f:
         for line_no, line in enumerate(f, start=1):
@@ -91,11 +97,23 @@ class ListFileLTDataset(BaseDataset):
     def _join_root(self, path: str) -> str:
         return path if not self.data_root or osp.isabs(path) else osp.join(self.data_root, path)
 
+    @property
+    def train_list_path(self) -> str:
+        """The training list the class map is computed from (``data_root`` joined)."""
+        return self._join_root(self.train_ann_file) if self.train_ann_file else self.ann_file
+
+    def missing_list_message(self, path: str) -> str:
+        """The error message for a list file that does not exist."""
+        return f'List file {path} not found.'
+
+    def read_list(self, path: str) -> List[Tuple[str, int, int]]:
+        """:func:`read_list_file` with this dataset's message for a missing list."""
+        return read_list_file(path, self.missing_list_message(path))
+
     def _training_counts(self) -> np.ndarray:
         """Training counts by original label, with range checks on the training list."""
-        train_file = self._join_root(self.train_ann_file) if self.train_ann_file \
-            else self.ann_file
-        entries = read_list_file(train_file)
+        train_file = self.train_list_path
+        entries = self.read_list(train_file)
         if not entries:
             raise ValueError(f'Training list {train_file} has no entries.')
         num_classes = self.num_classes or max(label for _, label, _ in entries) + 1
@@ -130,7 +148,7 @@ class ListFileLTDataset(BaseDataset):
         self._metainfo['classes'] = tuple(names[i] for i in order)
 
         data_list = []
-        for rel_path, label, line_no in read_list_file(self.ann_file):
+        for rel_path, label, line_no in self.read_list(self.ann_file):
             if label not in self.class_map:
                 raise ValueError(
                     f'{self.ann_file}, line {line_no}: label {label} is not in the training '

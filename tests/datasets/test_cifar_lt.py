@@ -64,7 +64,7 @@ def _image_ids(ds):
 def test_cifar100_lt_matches_reference_procedure(tmp_path, imb_type, imb_factor):
     labels = _write_cifar(str(tmp_path), 100)
     ds = DATASETS.build(dict(type='CIFAR100LT', data_root=str(tmp_path), split='train',
-                             imb_type=imb_type, imb_factor=imb_factor))
+                             imb_type=imb_type, imb_factor=imb_factor, verify_md5=False))
     keep, nums = _reference_keep(labels, 100, imb_type, imb_factor)
     np.testing.assert_array_equal(get_class_counts(ds), nums)
     np.testing.assert_array_equal(_image_ids(ds), keep)
@@ -86,7 +86,7 @@ def test_global_numpy_state_untouched(tmp_path):
     np.random.seed(123)
     expected = np.random.rand()
     np.random.seed(123)
-    DATASETS.build(dict(type='CIFAR10LT', data_root=str(tmp_path)))
+    DATASETS.build(dict(type='CIFAR10LT', data_root=str(tmp_path), verify_md5=False))
     assert np.random.rand() == expected
 
 
@@ -95,14 +95,16 @@ def test_cifar10_lt_test_split_is_whole_and_reads_no_training_file(tmp_path):
     for name in [f'data_batch_{i}' for i in range(1, 6)]:
         # Present for the file check only: the test split must not read them.
         (tmp_path / 'cifar-10-batches-py' / name).write_bytes(b'not a pickle')
-    test = DATASETS.build(dict(type='CIFAR10LT', data_root=str(tmp_path), split='test'))
+    test = DATASETS.build(dict(type='CIFAR10LT', data_root=str(tmp_path), split='test',
+                               verify_md5=False))
     np.testing.assert_array_equal(get_class_counts(test), [3] * 10)
     assert test.get_gt_labels().tolist() == list(range(10)) * 3
 
 
 def test_class_balanced_wrapper_counts_the_images_that_exist(tmp_path):
     _write_cifar(str(tmp_path), 10)
-    train = DATASETS.build(dict(type='CIFAR10LT', data_root=str(tmp_path), imb_factor=0.1))
+    train = DATASETS.build(dict(type='CIFAR10LT', data_root=str(tmp_path), imb_factor=0.1,
+                                verify_md5=False))
     balanced = ClassBalancedDataset(train, oversample_thr=0.5)
     assert len(balanced) > len(train)
     np.testing.assert_array_equal(get_class_counts(balanced), get_class_counts(train))
@@ -118,4 +120,4 @@ def test_bad_long_tail_settings_fail_before_reading(tmp_path):
 
 def test_missing_files_one_clear_error(tmp_path):
     with pytest.raises(FileNotFoundError, match='cifar-10-batches-py.*download=True'):
-        DATASETS.build(dict(type='CIFAR10LT', data_root=str(tmp_path)))
+        DATASETS.build(dict(type='CIFAR10LT', data_root=str(tmp_path), download=False))

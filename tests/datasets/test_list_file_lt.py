@@ -101,3 +101,39 @@ def test_presets_pick_list_names(tmp_path):
     assert test.metainfo['classes'][0].startswith('great white shark')
     with pytest.raises(FileNotFoundError, match='iNaturalist18_train.txt'):
         DATASETS.build(dict(type='INaturalist2018', data_root=str(tmp_path)))
+
+
+def test_the_reference_spelling_builds_the_paper_config(tmp_path):
+    """Imagenet_LT_{train,test}.txt as the DeiT-LT repository ships them."""
+    from deitlt_mm.datasets.class_map_file import dataset_class_map_path, save_dataset_class_map
+    from tests._data_roots import imagenet_lt_config, write_imagenet_lt_root
+    write_imagenet_lt_root(tmp_path, 'Imagenet_LT')
+    cfg = imagenet_lt_config(tmp_path)
+    save_dataset_class_map(cfg.train_dataloader.dataset,
+                           dataset_class_map_path(cfg.train_dataloader.dataset))
+    train = DATASETS.build(cfg.train_dataloader.dataset)
+    test = DATASETS.build(cfg.test_dataloader.dataset)
+    assert train.ann_file == str(tmp_path / 'Imagenet_LT_train.txt')
+    np.testing.assert_array_equal(get_class_counts(train)[:3], [3, 2, 1])
+    assert test.ann_file == str(tmp_path / 'Imagenet_LT_test.txt')
+    assert test.get_gt_labels().tolist() == [0, 1, 2]
+    assert tuple(test[0]['inputs'].shape) == (3, 224, 224)
+
+
+def test_a_missing_list_names_both_spellings_and_the_sources(tmp_path):
+    with pytest.raises(FileNotFoundError) as error:
+        DATASETS.build(dict(type='ImageNetLT', data_root=str(tmp_path), split='test'))
+    # The training list is read first (the class map comes from it).
+    assert str(error.value) == (
+        f'ImageNetLT: list file {tmp_path}/ImageNet_LT_train.txt not found (looked for '
+        "ImageNet_LT_train.txt and Imagenet_LT_train.txt). The lists come from the DeiT-LT "
+        "repository's data_txt/ (Imagenet_LT_train.txt, Imagenet_LT_test.txt) or OLTR's "
+        'ImageNet_LT_open release (ImageNet_LT_{train,val,test}.txt), the images from '
+        'ILSVRC-2012 (image-net.org: train/, and val/ sorted into class folders); put them in '
+        'data_root as docs/data.md shows.')
+    with pytest.raises(FileNotFoundError, match=r'list file .*iNaturalist18_train.txt not found\. '
+                       r"The lists come from the DeiT-LT repository's data_txt/ "
+                       r'\(iNaturalist18_train.txt, iNaturalist18_val.txt\), the images from '
+                       r'the iNaturalist 2018 competition \(github.com/visipedia/inat_comp: '
+                       r'train_val2018/\)'):
+        DATASETS.build(dict(type='INaturalist2018', data_root=str(tmp_path), split='val'))

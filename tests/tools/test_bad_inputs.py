@@ -12,6 +12,7 @@ import os
 import re
 import sys
 import warnings
+from functools import partial
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -42,7 +43,9 @@ from deitlt_mm.models.utils import extract_state_dict, load_converted_state_dict
 from deitlt_mm.models.utils.timm_export import to_timm_deit_state_dict
 from deitlt_mm.registry import DATASETS, MODELS
 from deitlt_mm.slurm_env import set_torch_env_from_slurm
+from tests._data_roots import defect_message
 from tests._http_server import serve_folder
+from tests._stub_data import write_cifar
 
 REPO = Path(__file__).resolve().parents[2]
 DOC = REPO / 'docs' / 'bad_inputs.md'
@@ -166,8 +169,8 @@ def producers(tmp_path, monkeypatch):
         'nan-weights': lambda: _raised(
             NonFiniteCheckHook().before_save_checkpoint, _fake_runner(),
             dict(state_dict={'head.fc.weight': torch.tensor(float('inf'))})),
-        'dataset-missing': lambda: _raised(DATASETS.build, dict(type='CIFAR10LT',
-                                                                data_root='data/cifar10')),
+        'dataset-missing': lambda: _raised(DATASETS.build, dict(
+            type='CIFAR10LT', data_root='data/cifar10', download=False)),
         'ckpt-missing': lambda: _raised(load_checkpoint_file, 'work_dirs/x/epoch_9.pth'),
         'ckpt-workdir-empty': lambda: _raised(resolve_checkpoint_path, tmp_path),
         'teacher-missing': lambda: _raised(MODELS.build, dict(
@@ -217,6 +220,13 @@ def producers(tmp_path, monkeypatch):
         'timm-num-heads': lambda: _raised(export_timm_checkpoint, _saved_student(tmp_path),
                                           tmp_path / 'student_timm.pth'),
         'slurm-outside-srun': lambda: _raised(set_torch_env_from_slurm, {}),
+        'dataset-download': lambda: _download_fails(monkeypatch, tmp_path / 'offline'),
+        'cifar-checksum': lambda: write_cifar(tmp_path / 'c10', 10) or _raised(
+            DATASETS.build, dict(type='CIFAR10LT', data_root=str(tmp_path / 'c10'))),
+        'list-missing': lambda: _raised(DATASETS.build, dict(type='ImageNetLT',
+                                                             data_root='data/in')),
+        **{f'data-{kind}': partial(defect_message, tmp_path / kind, kind) for kind in (
+            'labels', 'count', 'classes', 'images-missing', 'image-undecodable')},
     }
 
 
@@ -228,6 +238,12 @@ def _saved_student(tmp_path):
     student['head']['loss'] = dict(type='DRWDistillLoss', distillation_type='none')
     torch.save(MODELS.build(student).state_dict(), path)
     return path
+
+
+def _download_fails(monkeypatch, root):
+    with monkeypatch.context() as patch:  # port 9 (discard) refuses: no network needed
+        patch.setattr(DATASETS.get('CIFAR10LT'), 'url', 'http://127.0.0.1:9/c10.tar.gz')
+        return _raised(DATASETS.build, dict(type='CIFAR10LT', data_root=str(root)))
 
 
 def _missing_package():
