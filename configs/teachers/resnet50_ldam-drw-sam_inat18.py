@@ -5,7 +5,7 @@ _base_ = [
     '../_base_/models/resnet50_ldam_drw.py',
     '../_base_/datasets/inat18_teacher.py',
     '../_base_/schedules/teacher_imagenet_sam_90e.py',
-    '../_base_/default_runtime.py',
+    '../_base_/deitlt_default_hooks.py',
 ]
 
 model = dict(head=dict(num_classes=8142))

@@ -4,7 +4,7 @@ _base_ = [
     '../_base_/models/resnet50_paco.py',
     '../_base_/datasets/inat18_paco.py',
     '../_base_/schedules/teacher_imagenet_paco_sam_400e.py',
-    '../_base_/default_runtime.py',
+    '../_base_/deitlt_default_hooks.py',
 ]
 
 model = dict(head=dict(num_classes=8142))

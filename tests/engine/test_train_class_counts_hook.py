@@ -52,7 +52,7 @@ def test_a_test_run_takes_the_counts_from_the_checkpoint():
     assert metric.train_class_counts is None
 
 
-def test_default_runtime_registers_it():
+def test_default_hooks_register_it():
     cfg = Config.fromfile(str(Path(__file__).resolve().parents[2] / 'configs' / '_base_' /
-                              'default_runtime.py'))
+                              'deitlt_default_hooks.py'))
     assert cfg.default_hooks.train_class_counts == dict(type='TrainClassCountsHook')
