@@ -1,7 +1,8 @@
-# Runtime defaults shared by every deitlt_mm config: mmpretrain's
-# (mmpretrain::_base_/default_runtime.py, stated here; tests/configs/test_runtime_config.py
-# checks every value against it), in deitlt_mm's scope, keeping the last 3 checkpoints,
-# seed 0, a CPU-capable DDP wrapper and the training-counts hook.
+# mmpretrain's runtime (mmpretrain::_base_/default_runtime.py, stated here;
+# tests/configs/test_runtime_config.py checks every value against it), in deitlt_mm's
+# scope, keeping the last 3 checkpoints, with seed 0 and a CPU-capable DDP wrapper.
+# deitlt_mm's own default hooks extend it in ./deitlt_default_hooks.py, the file every
+# config names in its _base_ list.
 # Not inherited with `_base_ = ['mmpretrain::...']`: mmengine 0.10.7 finds installed
 # packages' configs through pkg_resources, which setuptools >= 81 no longer has, and a
 # config is parsed before its custom_imports could fix that.
@@ -14,19 +15,9 @@ default_hooks = dict(
     timer=dict(type='IterTimerHook'),
     logger=dict(type='LoggerHook', interval=100),
     param_scheduler=dict(type='ParamSchedulerHook'),
-    # mmengine's CheckpointHook with an atomic `last_checkpoint` and temp-file clean-up.
-    checkpoint=dict(type='AtomicCheckpointHook', interval=1, max_keep_ckpts=3),
+    checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=3),
     sampler_seed=dict(type='DistSamplerSeedHook'),
-    # Random streams from (seed, iteration / epoch, rank, sample): --resume replays exactly.
-    reseed=dict(type='ReseedHook'),
-    # Fail fast: model vs dataset class counts at start, NaN / Inf losses and weights.
-    num_classes_check=dict(type='NumClassesCheckHook'),
-    non_finite_check=dict(type='NonFiniteCheckHook'),
     visualization=dict(type='VisualizationHook', enable=False),
-    # Training class counts -> checkpoints -> LongTailAccuracy (shot split, per-class counts).
-    train_class_counts=dict(type='TrainClassCountsHook'),
-    # Gradient accumulation windows restart every epoch, as in the reference.
-    accumulation=dict(type='EpochAccumulationHook'),
 )
 
 env_cfg = dict(

@@ -5,7 +5,7 @@ _base_ = [
     '../_base_/models/deitlt_base_resnet32_teacher.py',
     '../_base_/datasets/cifar100_lt.py',
     '../_base_/schedules/deitlt_adamw_cosine.py',
-    '../_base_/default_runtime.py',
+    '../_base_/deitlt_default_hooks.py',
 ]
 
 model = dict(

@@ -22,7 +22,7 @@ _base_ = [
     '../_base_/models/deitlt_base_resnet50_teacher.py',
     '../_base_/datasets/imagenet_lt.py',
     '../_base_/schedules/deitlt_adamw_cosine_bs2048.py',
-    '../_base_/default_runtime.py',
+    '../_base_/deitlt_default_hooks.py',
 ]
 
 # The class map file, relative to data_root like the list files (data_root as in

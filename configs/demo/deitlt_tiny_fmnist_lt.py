@@ -9,7 +9,7 @@ _base_ = [
     '../_base_/models/deitlt_base_resnet32_teacher.py',
     '../_base_/datasets/fashion_mnist_lt.py',
     '../_base_/schedules/deitlt_adamw_cosine.py',
-    '../_base_/default_runtime.py',
+    '../_base_/deitlt_default_hooks.py',
 ]
 
 # Budget: 468 iterations of 128 images, 4 epochs of Fashion-MNIST-LT (117 batches each),

@@ -8,7 +8,7 @@
 _base_ = [
     '../_base_/models/resnet32_cifar_ce_drw.py',
     '../_base_/datasets/fashion_mnist_lt.py',
-    '../_base_/default_runtime.py',
+    '../_base_/deitlt_default_hooks.py',
 ]
 
 # Budget: 234 iterations of 128 images, 2 epochs of Fashion-MNIST-LT (117 batches each),

@@ -8,7 +8,7 @@ _base_ = [
     '../_base_/datasets/fashion_mnist_lt.py',
     '../_base_/datasets/pipelines/paco_cifar.py',
     '../_base_/schedules/teacher_cifar_paco_sam_400e.py',
-    '../_base_/default_runtime.py',
+    '../_base_/deitlt_default_hooks.py',
 ]
 
 # Budget: 232 iterations of 128 images, 2 epochs of Fashion-MNIST-LT (116 whole batches

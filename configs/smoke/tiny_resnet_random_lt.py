@@ -1,7 +1,7 @@
 # Smoke-test config: a tiny CIFAR-style ResNet on a seeded, in-memory long-tailed
 # set of random-colour images. Trains two short epochs on CPU in seconds and
 # proves the install, the registries, training, validation and checkpointing.
-_base_ = ['../_base_/default_runtime.py']
+_base_ = ['../_base_/deitlt_default_hooks.py']
 
 num_classes = 4
 model = dict(

@@ -3,7 +3,7 @@ _base_ = [
     '../_base_/models/resnet32_cifar_ce_drw.py',
     '../_base_/datasets/cifar100_lt_teacher.py',
     '../_base_/schedules/teacher_cifar_sam_200e.py',
-    '../_base_/default_runtime.py',
+    '../_base_/deitlt_default_hooks.py',
 ]
 
 model = dict(head=dict(num_classes=100))

@@ -3,7 +3,7 @@ _base_ = [
     '../_base_/models/resnet32_cifar_paco.py',
     '../_base_/datasets/cifar10_lt_paco.py',
     '../_base_/schedules/teacher_cifar_paco_sam_400e.py',
-    '../_base_/default_runtime.py',
+    '../_base_/deitlt_default_hooks.py',
 ]
 
 model = dict(head=dict(num_classes=10))

@@ -6,7 +6,7 @@ _base_ = [
     '../_base_/datasets/inat18.py',
     '../_base_/datasets/pipelines/resnet_imagenet.py',
     '../_base_/schedules/teacher_imagenet_sam_90e.py',
-    '../_base_/default_runtime.py',
+    '../_base_/deitlt_default_hooks.py',
 ]
 
 # The teachers' recipe has no random erasing: a plain ClsDataPreprocessor.

@@ -5,7 +5,7 @@ _base_ = [
     '../_base_/datasets/inat18.py',
     '../_base_/datasets/pipelines/paco_imagenet.py',
     '../_base_/schedules/teacher_imagenet_paco_sam_400e.py',
-    '../_base_/default_runtime.py',
+    '../_base_/deitlt_default_hooks.py',
 ]
 
 # Each of the two views is normalised like a single image, with PaCo's iNat

@@ -87,5 +87,5 @@ def class_groups(cfg: Config, num_classes: int,
     """``head`` / ``mid`` / ``tail`` of every class, as the config's test run groups them
     (its ``LongTailAccuracy``; a shot split needs the training counts)."""
     metric = long_tail_metric(cfg)
-    metric.set_train_class_counts(train_class_counts)
+    metric.set_class_counts(train_class_counts)
     return metric.class_groups(num_classes)

@@ -43,7 +43,7 @@ class LongTailAccuracy(BaseMetric):
     ``many_shot_thr``, tail (few-shot) count < ``few_shot_thr``, mid otherwise.
 
     Training counts come from ``class_counts`` if given, else from
-    :meth:`set_train_class_counts`, which ``TrainClassCountsHook`` calls before every
+    :meth:`set_class_counts`, which ``TrainClassCountsHook`` calls before every
     validation and test with the counts of the training set (a test run takes them
     from the checkpoint), so configs need no count lists.
 
@@ -98,7 +98,7 @@ class LongTailAccuracy(BaseMetric):
         self.long_tail_results: Optional[LongTailResults] = None
         self._teacher_warned = False
 
-    def set_train_class_counts(self, counts: Optional[Sequence[int]]) -> None:
+    def set_class_counts(self, counts: Optional[Sequence[int]]) -> None:
         """Training images per class (None: unknown); a ``class_counts`` argument wins."""
         if self.class_counts is None:
             self.train_class_counts = None if counts is None else \

@@ -96,7 +96,7 @@ def test_config_builds_and_trains_one_batch(config, tmp_path):
     for hook in cfg.get('custom_hooks', []):
         HOOKS.build(copy.deepcopy(hook))
 
-    # DRWHook hands the training counts to the losses at before_train; the stub sets
+    # TrainClassCountsHook hands the training counts to the losses at before_train; the stub sets
     # are too small for IF100 to keep an image of every class, hence the floor of 1.
     counts = np.maximum(get_class_counts(datasets['train_dataloader']), 1)
     for module in model.modules():

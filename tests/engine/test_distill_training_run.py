@@ -34,7 +34,8 @@ def tiny_run_config(work_dir):
         optim_wrapper=dict(optimizer=dict(type='AdamW', lr=1e-3, weight_decay=0.05)),
         custom_hooks=[dict(type='DRWHook', drw=1)],
         default_hooks=dict(logger=dict(type='LoggerHook', interval=1),
-                           checkpoint=dict(type='CheckpointHook', interval=1)),
+                           checkpoint=dict(type='CheckpointHook', interval=1),
+                           train_class_counts=dict(type='TrainClassCountsHook')),
         randomness=dict(seed=0),
     ))
 

@@ -52,7 +52,7 @@ def test_train_resume_and_teach(tmp_path):
     assert int(model.queue_ptr) == 16 and int(model.momentum_encoder.steps) == 2
     assert sorted(model.queue_labels[:16].tolist()) == dataset_labels(1)
     log = next(Path(runner.log_dir).glob('*.log')).read_text()
-    assert f'DRWHook: class counts {COUNTS} handed to 1 loss module(s); no DRW.' in log
+    assert f'TrainClassCountsHook: training class counts {COUNTS} handed to PaCoLoss.' in log
     assert 'long_tail/top1' in log
     losses = runner.message_hub.get_scalar('train/loss').data[0]
     assert len(losses) == 2 and all(torch.isfinite(torch.tensor(losses)))

@@ -62,7 +62,7 @@ def test_teacher_scored_beside_the_student_and_warned_about_once(monkeypatch):
 def test_student_index_split_hand_computed():
     metric = METRICS.build(dict(type='LongTailAccuracy', split='index', cut_points=[1, 3]))
     metric.dataset_meta = dict(classes=('a', 'b', 'c', 'd'))
-    metric.set_train_class_counts([9, 5, 4, 1])
+    metric.set_class_counts([9, 5, 4, 1])
     metric.process(None, _student_samples())
     out = metric.evaluate(len(LABELS))
     results = metric.long_tail_results
@@ -111,7 +111,7 @@ def test_plain_classifier_shot_split_hand_computed(counts_from):
     metric = METRICS.build(cfg)
     metric.dataset_meta = dict(classes=tuple('abcdefg'))
     # What TrainClassCountsHook does; an explicit class_counts argument wins.
-    metric.set_train_class_counts(TRAIN_COUNTS if counts_from == 'hook' else [1] * 7)
+    metric.set_class_counts(TRAIN_COUNTS if counts_from == 'hook' else [1] * 7)
     metric.process(None, [dict(gt_label=torch.tensor([label]), pred_score=_ranked(ranking))
                           for label, ranking in PLAIN])
     out = metric.evaluate(len(PLAIN))

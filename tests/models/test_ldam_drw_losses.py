@@ -1,4 +1,5 @@
-"""LDAMLoss and DRWCrossEntropyLoss: hand-computed margins / losses, DRW via DRWHook."""
+"""LDAMLoss and DRWCrossEntropyLoss: hand-computed margins / losses; counts via
+TrainClassCountsHook, DRW via DRWHook."""
 import math
 from types import SimpleNamespace
 
@@ -78,6 +79,7 @@ def test_drw_hook_switches_the_teacher_loss_in_a_linear_cls_head(loss_type):
     dataset = RandomImageDataset(class_counts=COUNTS, img_size=4)
     runner = SimpleNamespace(model=model, epoch=0, logger=MMLogger.get_current_instance(),
                              train_dataloader=SimpleNamespace(dataset=dataset))
+    HOOKS.build(dict(type='TrainClassCountsHook')).before_train(runner)
     hook = HOOKS.build(dict(type='DRWHook', drw=2))
     hook.before_train(runner)
     inputs = torch.randn(4, 3, 8, 8)
@@ -93,9 +95,9 @@ def test_drw_hook_switches_the_teacher_loss_in_a_linear_cls_head(loss_type):
     assert values[1] != pytest.approx(values[2])
 
 
-def test_ldam_without_counts_names_drw_hook():
+def test_ldam_without_counts_names_the_counts_hook():
     loss = MODELS.build(dict(type='LDAMLoss'))
-    with pytest.raises(RuntimeError, match='Add DRWHook'):
+    with pytest.raises(RuntimeError, match='Keep TrainClassCountsHook in default_hooks'):
         loss(torch.tensor(LOGITS), torch.tensor(LABELS))
 
 

@@ -134,7 +134,7 @@ def test_masks_self_other_view_and_queue_positives():
 def test_counts_are_required_and_checked():
     features, labels, cls_score = paco_batch()
     loss = MODELS.build(dict(type='PaCoLoss', alpha=0.01))
-    with pytest.raises(RuntimeError, match=r"DRWHook', drw=None"):
+    with pytest.raises(RuntimeError, match='Keep TrainClassCountsHook in default_hooks'):
         loss(*as_tensors(features, labels, cls_score))
     loss.set_class_counts([1, 2, 3])
     with pytest.raises(RuntimeError, match='3 class counts for 4 logits'):

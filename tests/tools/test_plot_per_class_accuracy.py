@@ -20,7 +20,7 @@ def _results(plot_path=None):
     metric = METRICS.build(dict(type='LongTailAccuracy', split='index', cut_points=[2, 4],
                                 plot_path=plot_path))
     metric.dataset_meta = dict(classes=tuple('abcdef'))
-    metric.set_train_class_counts([60, 40, 20, 10, 5, 2])
+    metric.set_class_counts([60, 40, 20, 10, 5, 2])
     gen = torch.Generator().manual_seed(0)
     labels = torch.arange(12) % 6
     scores = torch.rand(12, 3, 6, generator=gen)

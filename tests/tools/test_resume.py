@@ -58,7 +58,7 @@ TRAIN_PIPELINE = [
 def write_config(tmp_path, persistent_workers, kill_at=None):
     """The run's config: the real default runtime (hooks included) + a tiny DeiT-LT."""
     models = REPO / 'configs' / '_base_' / 'models'
-    cfg = Config.fromfile(str(REPO / 'configs' / '_base_' / 'default_runtime.py'))
+    cfg = Config.fromfile(str(REPO / 'configs' / '_base_' / 'deitlt_default_hooks.py'))
     model = Config.fromfile(str(models / 'deit_tiny_patch4_32.py')).model
     teacher = Config.fromfile(str(models / 'resnet32_cifar.py')).model
     teacher.backbone.depth = 8

@@ -52,7 +52,8 @@ def tiny_student_config(path, teacher_cfg, teacher_checkpoint):
         test_cfg=dict(),
         custom_hooks=[dict(type='DRWHook', drw=0)],
         default_hooks=dict(logger=dict(type='LoggerHook', interval=1),
-                           checkpoint=dict(type='CheckpointHook', interval=1)),
+                           checkpoint=dict(type='CheckpointHook', interval=1),
+                           train_class_counts=dict(type='TrainClassCountsHook')),
         randomness=dict(seed=0)))
     cfg.pop('_base_')
     for key, value in loaders([dict(type='PackInputs')]).items():

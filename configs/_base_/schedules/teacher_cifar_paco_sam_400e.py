@@ -19,8 +19,8 @@ param_scheduler = [
     dict(type='MultiStepLR', milestones=[321, 361], gamma=0.1, by_epoch=True),
 ]
 
-# The class prior of PaCoLoss comes from the training counts; PaCo has no DRW phase.
-custom_hooks = [dict(type='DRWHook', drw=None)]
+# PaCo has no DRW phase, hence no DRWHook; PaCoLoss's class prior comes from the training
+# counts (TrainClassCountsHook, ../deitlt_default_hooks.py).
 
 train_cfg = dict(by_epoch=True, max_epochs=400, val_interval=10)
 val_cfg = dict()

@@ -15,7 +15,7 @@ param_scheduler = [
     dict(type='CosineAnnealingLR', T_max=391, eta_min=0.0, begin=9, end=400, by_epoch=True),
 ]
 
-custom_hooks = [dict(type='DRWHook', drw=None)]
+# No DRW phase, see teacher_cifar_paco_sam_400e.py.
 
 train_cfg = dict(by_epoch=True, max_epochs=400, val_interval=10)
 val_cfg = dict()

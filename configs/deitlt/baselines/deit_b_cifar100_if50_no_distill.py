@@ -6,7 +6,7 @@ _base_ = [
     '../../_base_/models/deit_base_patch16_224_no_distill.py',
     '../../_base_/datasets/cifar100_lt.py',
     '../../_base_/schedules/deitlt_adamw_cosine.py',
-    '../../_base_/default_runtime.py',
+    '../../_base_/deitlt_default_hooks.py',
 ]
 
 model = dict(head=dict(num_classes=100))

@@ -4,7 +4,6 @@ from typing import Optional
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 
-from ...datasets.utils import get_class_counts
 from ...registry import HOOKS
 
 
@@ -13,11 +12,13 @@ class DRWHook(Hook):
     """Switch class-balanced weighting (and optionally Mixup/CutMix off) at epoch or
     iteration ``drw``.
 
-    * ``before_train``: reads the training class counts with ``get_class_counts``
-      and hands them to every module of the model that has ``set_class_counts``
-      (e.g. ``DRWDistillLoss``, ``PaCoLoss``); configs never carry count lists.
-      With ``drw=None`` that is all the hook does (a loss that needs the
-      counts but has no re-weighting phase, e.g. PaCo's class prior).
+    The switch only: the class weights come from the training class counts, which
+    ``TrainClassCountsHook`` (a default hook) hands to the losses at ``before_train``,
+    before any epoch or iteration starts.
+
+    * ``before_train``: finds the model's DRW modules (those with a ``drw_active``
+      flag, e.g. ``DRWDistillLoss``, ``LDAMLoss``) and keeps the data preprocessor's
+      batch augments to restore.
     * ``before_train_epoch`` (``by_epoch=True``) or ``before_train_iter``
       (``by_epoch=False``): DRW is active iff ``runner.epoch >= drw``
       (``runner.iter >= drw``), the 0-based epoch (iteration) about to run, so a run
@@ -33,17 +34,16 @@ class DRWHook(Hook):
     config puts it whatever the dataset's size.
 
     Args:
-        drw (int, optional): first epoch (iteration with ``by_epoch=False``), 0-based,
-            with DRW; None: never (counts only).
+        drw (int): first epoch (iteration with ``by_epoch=False``), 0-based, with DRW.
         no_mixup_drw (bool): switch batch augments off under DRW. Defaults to True.
         by_epoch (bool): ``drw`` counts epochs (True, default) or iterations.
     """
 
-    def __init__(self, drw: Optional[int], no_mixup_drw: bool = True, by_epoch: bool = True):
+    def __init__(self, drw: int, no_mixup_drw: bool = True, by_epoch: bool = True):
         self.by_epoch = by_epoch
         self.unit = 'epoch' if by_epoch else 'iteration'
-        if drw is not None and drw < 0:
-            raise ValueError(f'drw must be a non-negative {self.unit} or None, got {drw}.')
+        if isinstance(drw, bool) or not isinstance(drw, int) or drw < 0:
+            raise ValueError(f'drw must be a non-negative {self.unit} (int), got {drw!r}.')
         self.drw = drw
         self.no_mixup_drw = no_mixup_drw
         self.active: Optional[bool] = None
@@ -57,23 +57,19 @@ class DRWHook(Hook):
 
     @staticmethod
     def _drw_modules(model):
-        return [module for module in model.modules() if hasattr(module, 'set_class_counts')]
+        return [module for module in model.modules() if hasattr(module, 'drw_active')]
 
     def before_train(self, runner) -> None:
         model = self._model(runner)
         modules = self._drw_modules(model)
         if not modules:
-            raise RuntimeError('DRWHook: the model has no module with set_class_counts() '
+            raise RuntimeError('DRWHook: the model has no module with a drw_active flag '
                                '(e.g. DRWDistillLoss); nothing to re-weight.')
-        counts = get_class_counts(runner.train_dataloader.dataset)
-        for module in modules:
-            module.set_class_counts(counts)
         preprocessor = model.data_preprocessor
         self._batch_augments = getattr(preprocessor, 'batch_augments', None)
         self._to_onehot = getattr(preprocessor, 'to_onehot', None)
-        phase = 'no DRW' if self.drw is None else f'DRW from {self.unit} {self.drw}'
-        runner.logger.info(f'DRWHook: class counts {counts.tolist()} handed to '
-                           f'{len(modules)} loss module(s); {phase}.')
+        runner.logger.info(f'DRWHook: DRW from {self.unit} {self.drw} in '
+                           f'{len(modules)} loss module(s).')
 
     def before_train_epoch(self, runner) -> None:
         if self.by_epoch:
@@ -85,8 +81,6 @@ class DRWHook(Hook):
 
     def _switch(self, runner, position: int) -> None:
         """Set the DRW state of 0-based ``position`` (an epoch or an iteration)."""
-        if self.drw is None:
-            return
         active = position >= self.drw
         if active == self.active:
             return

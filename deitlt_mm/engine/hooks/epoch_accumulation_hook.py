@@ -27,7 +27,7 @@ class EpochAccumulationHook(Hook):
     stays bit-identical. Without accumulation, or with another train loop, it does
     nothing.
 
-    ``configs/_base_/default_runtime.py`` registers it among the default hooks.
+    ``configs/_base_/deitlt_default_hooks.py`` registers it among the default hooks.
     """
 
     priority = 'NORMAL'

@@ -1,8 +1,9 @@
-"""Training class counts for evaluation: train set -> checkpoint -> metrics."""
+"""Training class counts: counted once, handed to losses and metrics, kept in checkpoints."""
 from typing import List, Optional
 
 import numpy as np
 from mmengine.hooks import Hook
+from mmengine.model import is_model_wrapper
 
 from ...datasets.utils import get_class_counts
 from ...registry import HOOKS
@@ -11,23 +12,33 @@ from ...registry import HOOKS
 CHECKPOINT_META_KEY = 'train_class_counts'
 
 
+def _receivers(objects) -> list:
+    """Those of ``objects`` that take the training class counts (``set_class_counts``)."""
+    return [obj for obj in objects if callable(getattr(obj, 'set_class_counts', None))]
+
+
 @HOOKS.register_module()
 class TrainClassCountsHook(Hook):
-    """Give the training class counts to the metrics that report or split by them.
+    """The one source of the training class counts of a run.
 
-    Evaluation sets do not carry training counts, and a test run does not build the
-    training set; the counts travel through this hook instead:
+    Configs carry no count lists; every component that needs the training images per
+    class has a ``set_class_counts(counts)`` method (``[C]`` ints) and gets them from
+    here:
 
-    * ``before_train``: counts the training set (:func:`get_class_counts`);
+    * ``before_train``: counts the training set (:func:`get_class_counts`) and calls
+      ``set_class_counts`` of every module of the model that has it (losses:
+      ``DRWDistillLoss``, ``LDAMLoss``, ``DRWCrossEntropyLoss``, ``PaCoLoss``), before
+      the first ``before_train_epoch`` / ``before_train_iter``, so before the first
+      step and before ``DRWHook`` switches anything, whatever the hooks' order;
     * ``before_save_checkpoint``: stores them in ``checkpoint['meta']['train_class_counts']``;
     * ``after_load_checkpoint``: reads them from there when nothing was counted
       (``tools/test.py`` evaluating a checkpoint of this code base); a file without
-      them (a converted published checkpoint) leaves the counts unknown;
-    * ``before_val`` / ``before_test``: calls ``set_train_class_counts(counts)`` on
-      every metric of the evaluator that has it (``LongTailAccuracy``: the shot-based
-      split, and the counts in its results and per-class plot).
+      them (a converted published checkpoint) leaves the counts unknown (None);
+    * ``before_val`` / ``before_test``: calls ``set_class_counts(counts)`` (None when
+      unknown) on every metric of the evaluator that has it (``LongTailAccuracy``: the
+      shot-based split, and the counts in its results and per-class plot).
 
-    ``configs/_base_/default_runtime.py`` registers it among the default hooks.
+    ``configs/_base_/deitlt_default_hooks.py`` registers it among the default hooks.
     """
 
     priority = 'NORMAL'
@@ -37,6 +48,14 @@ class TrainClassCountsHook(Hook):
 
     def before_train(self, runner) -> None:
         self.counts = get_class_counts(runner.train_dataloader.dataset).tolist()
+        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+        receivers = _receivers(model.modules())
+        for module in receivers:
+            module.set_class_counts(self.counts)
+        if receivers:
+            names = ', '.join(sorted({type(m).__name__ for m in receivers}))
+            runner.logger.info(f'TrainClassCountsHook: training class counts {self.counts} '
+                               f'handed to {names}.')
 
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
         if self.counts is not None:
@@ -47,14 +66,10 @@ class TrainClassCountsHook(Hook):
         if self.counts is None and stored is not None:
             self.counts = [int(c) for c in np.asarray(stored).reshape(-1)]
 
-    @staticmethod
-    def _metrics(evaluator) -> list:
-        return [m for m in evaluator.metrics if hasattr(m, 'set_train_class_counts')]
-
     def before_val(self, runner) -> None:
-        for metric in self._metrics(runner.val_evaluator):
-            metric.set_train_class_counts(self.counts)
+        for metric in _receivers(runner.val_evaluator.metrics):
+            metric.set_class_counts(self.counts)
 
     def before_test(self, runner) -> None:
-        for metric in self._metrics(runner.test_evaluator):
-            metric.set_train_class_counts(self.counts)
+        for metric in _receivers(runner.test_evaluator.metrics):
+            metric.set_class_counts(self.counts)

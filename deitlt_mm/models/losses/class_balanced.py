@@ -36,10 +36,10 @@ def effective_number_weights(counts: Union[Sequence[int], np.ndarray, torch.Tens
 
 
 class DRWClassWeightedLoss(nn.Module):
-    """Base of the teacher losses that follow ``DRWHook``'s deferred re-weighting.
+    """Base of the losses that follow ``DRWHook``'s deferred re-weighting.
 
-    ``DRWHook`` calls :meth:`set_class_counts` with the training class counts at
-    ``before_train`` and sets :attr:`drw_active` every epoch; subclasses weight
+    ``TrainClassCountsHook`` calls :meth:`set_class_counts` with the training class
+    counts at ``before_train``; ``DRWHook`` sets :attr:`drw_active`; subclasses weight
     their cross entropy with :meth:`drw_weights` (None before DRW).
 
     Args:
@@ -84,5 +84,6 @@ class DRWClassWeightedLoss(nn.Module):
             return None
         if self.class_weights.numel() == 0:
             raise RuntimeError(f'{type(self).__name__}: DRW is active but no class counts '
-                               'were set; DRWHook calls set_class_counts() at before_train.')
+                               'were set; TrainClassCountsHook (a default hook) calls '
+                               'set_class_counts() at before_train.')
         return self.class_weights

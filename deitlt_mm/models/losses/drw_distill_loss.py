@@ -32,7 +32,7 @@ class DRWDistillLoss(DRWClassWeightedLoss):
 
     DRW: once ``drw_active`` is True (set by ``DRWHook``, the one owner of DRW
     state), the class weights ``w`` = :func:`effective_number_weights` of the
-    training class counts (given by ``DRWHook`` through :meth:`set_class_counts`)
+    training class counts (``TrainClassCountsHook`` calls :meth:`set_class_counts`)
     enter as in the reference's ``DistillationLoss`` with ``--weighted-distillation``
     (``losses.py``; ``main.py`` passes the weights from the DRW epoch on):
 

@@ -12,7 +12,7 @@ from .class_balanced import DRWClassWeightedLoss
 class LDAMLoss(DRWClassWeightedLoss):
     """Label-distribution-aware margin loss, the ``loss`` of a ``LinearClsHead``.
 
-    With ``n_c`` the training images of class ``c`` (from ``DRWHook``):
+    With ``n_c`` the training images of class ``c`` (``set_class_counts``):
 
     * margins ``m_c = max_margin * n_c**(-1/4) / max_k(n_k**(-1/4))`` (the rarest
       class gets ``max_margin``);
@@ -45,7 +45,7 @@ class LDAMLoss(DRWClassWeightedLoss):
         """``[C]`` float32 margins ``m_c`` of the counts set by ``set_class_counts``."""
         if self.class_counts.numel() == 0:
             raise RuntimeError('LDAMLoss: no class counts were set; its margins need them. '
-                               'Add DRWHook to the run (custom_hooks), which hands the '
+                               'Keep TrainClassCountsHook in default_hooks: it hands the '
                                'training counts over at before_train.')
         inverse_fourth_root = self.class_counts.pow(-0.25)
         return (self.max_margin * inverse_fourth_root / inverse_fourth_root.max()).float()

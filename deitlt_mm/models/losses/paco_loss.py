@@ -36,10 +36,9 @@ class PaCoLoss(nn.Module):
     ``log P_ij = z_ij - m_i - log(sum_k d_k exp(z_ik - m_i) + 1e-12)``,
     ``L = -(temperature / base_temperature) * mean_i sum_j p_ij log P_ij / sum_j p_ij``.
 
-    The class frequencies come from the training set: ``DRWHook`` (with
-    ``drw=None`` when there is no re-weighting) calls :meth:`set_class_counts`
-    at ``before_train``. They are kept in a non-persistent buffer, so checkpoints
-    do not depend on them.
+    The class frequencies come from the training set: ``TrainClassCountsHook``
+    calls :meth:`set_class_counts` at ``before_train``. They are kept in a
+    non-persistent buffer, so checkpoints do not depend on them.
 
     Args:
         alpha (float): weight of the sample positives (0.01 CIFAR-LT, 0.05
@@ -112,8 +111,8 @@ class PaCoLoss(nn.Module):
         if self.class_prior.numel() != num_classes:
             raise RuntimeError(
                 f'PaCoLoss: {self.class_prior.numel()} class counts for {num_classes} logits. '
-                "Add dict(type='DRWHook', drw=None) to custom_hooks: it hands the training "
-                'class counts to set_class_counts() at before_train.')
+                'Keep TrainClassCountsHook in default_hooks: it hands the training class '
+                'counts to set_class_counts() at before_train.')
         # Autocast would run the similarity matmul in bf16 / fp16 again.
         with torch.autocast(features.device.type, enabled=False):
             return self._loss(features, labels, cls_score)
