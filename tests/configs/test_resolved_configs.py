@@ -169,6 +169,14 @@ CHANGED = [
     # Issue 12: the demo loads data in its training process (faster on its 2 cores).
     *[(('demo/*', ), f'{loader}.num_workers', 2, 0)
       for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader')],
+    # cuDNN picks the fastest convolution algorithms for the fixed input sizes.
+    (EVERY, 'env_cfg.cudnn_benchmark', False, True),
+    # Batches reach the device in one pinned, non-blocking copy: images stacked on the host.
+    *[(('deitlt/*', 'teachers/*', 'demo/*'), f'{loader}.collate_fn', ABSENT,
+       dict(type='stack_collate'))
+      for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader')],
+    *[(('deitlt/*', 'teachers/*'), f'{loader}.pin_memory', ABSENT, True)
+      for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader')],
 ]
 
 

@@ -40,6 +40,7 @@ train_dataloader = dict(
         imb_type='exp',
         imb_factor=0.01,
         pipeline=train_pipeline),
+    collate_fn=dict(type='stack_collate'),
     sampler=dict(type='DefaultSampler', shuffle=True),
 )
 val_dataloader = dict(
@@ -47,6 +48,7 @@ val_dataloader = dict(
     num_workers=0,
     dataset=dict(
         type=dataset_type, data_root=data_root, split='test', pipeline=test_pipeline),
+    collate_fn=dict(type='stack_collate'),
     sampler=dict(type='DefaultSampler', shuffle=False),
 )
 # Same 10-class cut as CIFAR-10-LT: head 0-2, mid 3-6, tail 7-9.
