@@ -1,6 +1,7 @@
-# ImageNet-LT: the list-file set-up of ./list_file_lt.py on the OLTR list files
-# (ImageNet_LT_{train,val,test}.txt in data_root), 1000 classes, evaluated on the
-# 50,000-image test list as in the paper.
+# ImageNet-LT: the list-file set-up of ./list_file_lt.py on the list files in data_root
+# (Imagenet_LT_{train,test}.txt as the DeiT-LT code ships them, or OLTR's
+# ImageNet_LT_*.txt; docs/data.md), 1000 classes, evaluated on the 50,000-image test list
+# as in the paper.
 _base_ = ['./list_file_lt.py']
 
 dataset_type = 'ImageNetLT'
