@@ -107,6 +107,41 @@ def test_teacher_moves_with_the_model():
     assert not model.teacher.training
 
 
+# mmpretrain's ResNet, as the ImageNet-LT / iNat ResNet-50 teacher, 8 channels wide.
+TORCHVISION_RESNET_TEACHER = dict(
+    type='ImageClassifier',
+    backbone=dict(type='ResNet', depth=18, stem_channels=8, base_channels=8),
+    neck=dict(type='GlobalAveragePooling'),
+    head=dict(type='LinearClsHead', num_classes=NUM_CLASSES, in_channels=64))
+
+
+def test_channels_last_teacher_gives_the_contiguous_logits():
+    contiguous = MODELS.build(student_cfg(teacher=TORCHVISION_RESNET_TEACHER, teacher_size=32))
+    nhwc = MODELS.build(student_cfg(teacher=TORCHVISION_RESNET_TEACHER, teacher_size=32,
+                                    teacher_channels_last=True))
+    # load_state_dict copies the contiguous weights in and keeps the NHWC strides.
+    nhwc.teacher.load_state_dict(contiguous.teacher.state_dict())
+    nhwc.to(torch.float64)  # moves and casts keep them too
+    contiguous.to(torch.float64)
+    conv = nhwc.teacher.backbone.conv1.weight
+    assert conv.is_contiguous(memory_format=torch.channels_last) and not conv.is_contiguous()
+    assert contiguous.teacher.backbone.conv1.weight.is_contiguous()
+    activations = []
+    nhwc.teacher.backbone.layer2.register_forward_hook(
+        lambda module, args, output: activations.append(output))
+    # Channels-last teacher, contiguous input: converted in teacher_logits.
+    inputs = torch.randn(3, 3, 32, 32, dtype=torch.float64)
+    expected = contiguous.teacher_logits(inputs)
+    logits = nhwc.teacher_logits(inputs)
+    assert activations[0].is_contiguous(memory_format=torch.channels_last)
+    assert not activations[0].is_contiguous()
+    scale = expected.abs().max().item()
+    torch.testing.assert_close(logits, expected, rtol=0, atol=1e-4 * scale)
+    # Neither checkpoint changes: the student's keys, the teacher's own keys.
+    assert nhwc.state_dict().keys() == contiguous.state_dict().keys()
+    assert nhwc.teacher.state_dict().keys() == contiguous.teacher.state_dict().keys()
+
+
 def test_timm_teacher():
     teacher = dict(type='TimmClassifier', model_name='test_resnet', pretrained=False,
                    num_classes=NUM_CLASSES)

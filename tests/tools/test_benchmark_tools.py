@@ -133,6 +133,94 @@ def test_dist_summary_medians_after_the_warmup(tools, tmp_path, capsys):
 
 
 
+@pytest.mark.parametrize('capability, dtype, scaling', [
+    ((9, 0), 'bfloat16', 'no loss scaling'), ((7, 0), 'float16', 'dynamic loss scaling')])
+def test_gpu_check_device_info_names_the_autocast_dtype(tools, monkeypatch, capsys,
+                                                        capability, dtype, scaling):
+    _, gpu_check = tools
+    monkeypatch.setattr(torch.cuda, 'is_available', lambda: True)
+    monkeypatch.setattr(torch.cuda, 'device_count', lambda: 2)
+    monkeypatch.setattr(torch.cuda, 'get_device_name', lambda device=None: 'NVIDIA Test GPU')
+    monkeypatch.setattr(torch.cuda, 'get_device_capability', lambda device=None: capability)
+    info = gpu_check.device_info('cuda')
+    assert info['autocast'] == dtype and info['gpus'] == 2
+    major, minor = capability
+    assert capsys.readouterr().out == (
+        f'gpu_check: device: NVIDIA Test GPU, compute capability {major}.{minor}, 2 GPU(s) '
+        f'visible; autocast {dtype} (choose_autocast_dtype), {scaling}\n')
+
+
+def test_gpu_check_device_info_without_cuda_is_one_line(tools, monkeypatch):
+    _, gpu_check = tools
+    monkeypatch.setattr(torch.cuda, 'is_available', lambda: False)
+    with pytest.raises(SystemExit, match='--device cuda, but torch sees no CUDA device'):
+        gpu_check.device_info('cuda')
+
+
+def write_step_log(path, step_ms, precision):
+    summary = dict(precision=precision, step_ms=step_ms, img_per_s=1.0)
+    path.write_text(f'gpu_check: train step ({precision}): {step_ms} ms\n'
+                    f'gpu_check: {json.dumps(dict(other=1))}\n'
+                    f'gpu_check: {json.dumps(summary)}\n')
+    return str(path)
+
+
+def test_gpu_check_precision_summary_is_the_bf16_speedup(tools, tmp_path, capsys):
+    _, gpu_check = tools
+    logs = [write_step_log(tmp_path / f'{name}.log', ms, name)
+            for name, ms in (('bf16', 100.0), ('fp32', 350.0), ('tf32', 160.0))]
+    summary = gpu_check.precision_summary(*logs)
+    assert summary == dict(bf16_ms=100.0, fp32_ms=350.0, speedup_over_fp32=3.5,
+                           fp32_tf32_ms=160.0, speedup_over_fp32_tf32=1.6)
+    assert ('gpu_check: bf16 step (100.0 ms): 3.50x faster than fp32 (350.0 ms), 1.60x '
+            'faster than fp32 + TF32 (160.0 ms)') in capsys.readouterr().out
+    # A part that failed (no JSON line) is named, the others still compared.
+    (tmp_path / 'tf32.log').write_text('gpu_check: tf32 step FAILED\n')
+    assert gpu_check.precision_summary(*logs) == dict(
+        bf16_ms=100.0, fp32_ms=350.0, speedup_over_fp32=3.5)
+    assert 'no step figures for fp32 + TF32' in capsys.readouterr().out
+
+
+def write_run_log(work_dir, stamp, epochs, resumed=None):
+    run = work_dir / stamp
+    run.mkdir(parents=True)
+    lines = [f'{stamp} - mmengine - INFO - resumed epoch: {resumed}, iter: 12'] if resumed else []
+    lines += [f'{stamp} - mmengine - INFO - Epoch(train)  [{e}][2/6]  lr: 5e-02  loss: 1.3'
+              for e in epochs]
+    lines += [f'{stamp} - mmengine - INFO - Epoch(val) [{e}][2/2]  accuracy/top1: 25.0'
+              for e in epochs]
+    (run / f'{stamp}.log').write_text('\n'.join(lines) + '\n')
+
+
+def test_gpu_check_resume_summary_checks_the_epochs(tools, tmp_path, capsys):
+    _, gpu_check = tools
+    write_run_log(tmp_path / 'ok', '20260101_000000', [1])
+    write_run_log(tmp_path / 'ok', '20260101_000010', [2], resumed=1)
+    assert gpu_check.resume_summary(str(tmp_path / 'ok')) == dict(
+        first_epochs=[1], second_epochs=[2], resumed=(1, 12), continued=True)
+    assert ('gpu_check: resume: first run trained epoch(s) [1]; resumed at epoch 1, '
+            'iteration 12; second run trained epoch(s) [2]: continued'
+            ) in capsys.readouterr().out
+    # Started afresh instead of resuming: epoch 1 again, no "resumed" line.
+    write_run_log(tmp_path / 'fresh', '20260101_000000', [1])
+    write_run_log(tmp_path / 'fresh', '20260101_000010', [1, 2])
+    assert not gpu_check.resume_summary(str(tmp_path / 'fresh'))['continued']
+    assert 'did NOT continue' in capsys.readouterr().out
+    with pytest.raises(SystemExit, match='1 run log'):
+        write_run_log(tmp_path / 'one', '20260101_000000', [1])
+        gpu_check.resume_summary(str(tmp_path / 'one'))
+
+
+def test_gpu_check_val_arguments_are_checked(tools, capsys):
+    _, gpu_check = tools
+    args = gpu_check.parse_args(['val', '--device', 'cpu', '--batches', '3'])
+    assert (args.batches, args.batch_size, args.num_classes, args.warmup) == (3, 256, 1000, 2)
+    with pytest.raises(SystemExit):
+        gpu_check.parse_args(['val', '--batches', '0'])
+    assert '--batches must be >= 1' in capsys.readouterr().err
+    assert gpu_check.parse_args(['step', '--precision', 'tf32']).precision == 'tf32'
+
+
 def test_gpu_check_runs_end_to_end_in_cpu_mode(tmp_path):
     # Everything the GPU run does, at tiny sizes on CPU: the step part (bf16 where the
     # CPU has it, SAM AMP, eager-backend compile), dist_train.sh with the smoke config
@@ -145,7 +233,8 @@ def test_gpu_check_runs_end_to_end_in_cpu_mode(tmp_path):
         GPU_CHECK_AMP='1' if bf16 else '0',
         GPU_CHECK_STEP_ARGS=' '.join([*TINY, '--warmup', '0', '--sam-steps', '1', '--compile',
                                       '--compile-backend', 'eager']),
-        GPU_CHECK_CFG_OPTIONS=' '.join(TINY_PIPELINE_OPTIONS))
+        GPU_CHECK_CFG_OPTIONS=' '.join(TINY_PIPELINE_OPTIONS),
+        GPU_CHECK_VAL_ARGS=' '.join([*TINY, '--batches', '2', '--warmup', '0']))
     proc = subprocess.run(['bash', str(BENCHMARK / 'gpu_check.sh'), str(tmp_path / 'work')],
                           cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
@@ -161,5 +250,17 @@ def test_gpu_check_runs_end_to_end_in_cpu_mode(tmp_path):
     assert 'gpu_check: Distributed training: True' in summary
     assert re.search(r'^gpu_check: dist_train: 2 iterations, median of the last 2: [\d.]+ '
                      r's/iter \(data [\d.]+ s\), [\d.]+ img/s', summary, re.M)
+    assert re.search(r'^gpu_check: device: cpu; autocast ', summary, re.M)
+    for name in ('fp32', 'tf32'):
+        assert re.search(rf'^gpu_check: train step \({name}\): [\d.]+ ms median of 2', summary,
+                         re.M)
+    if bf16:
+        assert re.search(r'^gpu_check: bf16 step \([\d.]+ ms\): [\d.]+x faster than fp32 '
+                         r'\([\d.]+ ms\), [\d.]+x faster than fp32 \+ TF32', summary, re.M)
+    assert 'gpu_check: 2-GPU PaCo run skipped (1 GPU visible)' in summary
+    assert ('gpu_check: resume: first run trained epoch(s) [1]; resumed at epoch 1, iteration '
+            '6; second run trained epoch(s) [2]: continued') in summary
+    assert re.search(r'^gpu_check: validation: 4 samples in batches of 2, [\d.]+ ms/sample '
+                     r'\(model and teacher [\d.]+, LongTailAccuracy [\d.]+\)', summary, re.M)
     assert 'gpu_check: compile skipped (GPU_CHECK_COMPILE=0)' in summary
     assert re.search(r'^gpu_check: wall time \d+ s', summary, re.M)

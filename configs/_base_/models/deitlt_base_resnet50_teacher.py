@@ -12,4 +12,6 @@ model = dict(
         neck=dict(type='GlobalAveragePooling'),
         head=dict(type='LinearClsHead', num_classes=1000, in_channels=2048)),
     teacher_size=224,
+    # NHWC weights and input: the layout of GPU tensor-core convolutions (docs/gpu.md).
+    teacher_channels_last=True,
 )

@@ -69,6 +69,14 @@ class DistillClassifier(ImageClassifier):
             ``class_map_file``). ``tools/data/save_class_map.py CONFIG`` writes it
             from the training list; a missing file is a ``FileNotFoundError`` at
             construction.
+        teacher_channels_last (bool): run the teacher in channels-last (NHWC) memory
+            order: its weights are converted once at build, its input in
+            :meth:`teacher_logits`. Same logits up to float rounding; on GPUs it is the
+            layout tensor-core convolutions use, so a contiguous (NCHW) ResNet-50
+            teacher pays a layout conversion around every convolution. Its
+            ``state_dict`` keys are unchanged. Leave it False for the CIFAR
+            ``ResNetCifarOptionA`` teachers, whose backbone converts itself
+            (``channels_last=True``). Defaults to False.
 
     A teacher whose class count differs from the student head's, or whose map
     does not fit it, is a ``ValueError`` at construction.
@@ -90,6 +98,7 @@ class DistillClassifier(ImageClassifier):
                  teacher_size: Optional[int] = None,
                  teacher_label_order: str = 'student',
                  teacher_class_map_file: Optional[str] = None,
+                 teacher_channels_last: bool = False,
                  pretrained: Optional[str] = None,
                  train_cfg: Optional[dict] = None,
                  data_preprocessor: Optional[Union[dict, nn.Module]] = None,
@@ -120,9 +129,11 @@ class DistillClassifier(ImageClassifier):
             raise ConfigValueError(
                 f'teacher_size must be a positive int or None, got {teacher_size}.')
         self.teacher_size = teacher_size
+        self.teacher_channels_last = teacher_channels_last
         # object.__setattr__ keeps the teacher out of nn.Module's registry (see above).
         object.__setattr__(self, 'teacher', self._build_teacher(
-            teacher, teacher_checkpoint, teacher_row_order, teacher_class_map_file))
+            teacher, teacher_checkpoint, teacher_row_order, teacher_class_map_file,
+            teacher_channels_last))
         self._check_teacher_classes()
         self._teacher_cache = BatchCache()  # see _teacher_logits_once
 
@@ -165,7 +176,8 @@ class DistillClassifier(ImageClassifier):
     @staticmethod
     def _build_teacher(teacher: Optional[dict], checkpoint: Optional[str],
                        row_order: Optional[np.ndarray] = None,
-                       class_map_file: Optional[str] = None) -> Optional[nn.Module]:
+                       class_map_file: Optional[str] = None,
+                       channels_last: bool = False) -> Optional[nn.Module]:
         if teacher is None:
             return None
         model = MODELS.build(teacher)
@@ -180,6 +192,10 @@ class DistillClassifier(ImageClassifier):
         if row_order is not None:
             # Once here, not per batch: every later teacher forward is in the student's order.
             permute_classifier_rows(model, row_order, f'teacher_class_map_file {class_map_file}')
+        if channels_last:
+            # Once, after loading; later moves and casts (`to(device)`, `half()`) and
+            # load_state_dict (copies into the weights) keep the strides.
+            model.to(memory_format=torch.channels_last)
         model.requires_grad_(False)
         return model.eval()
 
@@ -218,6 +234,8 @@ class DistillClassifier(ImageClassifier):
                 self.teacher_size, self.teacher_size):
             inputs = F.interpolate(inputs, size=(self.teacher_size, self.teacher_size),
                                    mode='bicubic', align_corners=False)
+        if self.teacher_channels_last:
+            inputs = inputs.contiguous(memory_format=torch.channels_last)
         return self.teacher(inputs, mode='tensor')
 
     def _teacher_logits_once(self, inputs: torch.Tensor) -> torch.Tensor:
