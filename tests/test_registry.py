@@ -13,7 +13,7 @@ from mmengine.registry import DefaultScope
 
 import deitlt_mm
 import deitlt_mm.registry as deitlt_registry
-from deitlt_mm.compat import DeviceAwareDistributedDataParallel
+from deitlt_mm.engine.model_wrappers import DeviceAwareDistributedDataParallel
 from deitlt_mm.datasets import (
     CIFAR10LT,
     CIFAR10AutoAugment,

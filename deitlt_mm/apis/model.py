@@ -7,7 +7,7 @@ from mmengine.config import Config
 from mmengine.model import BaseModel
 from mmengine.registry import DefaultScope
 
-from ..config_checks import check_cfg_options, load_config
+from ..runtime.config import check_cfg_options, load_config
 from ..engine.hooks.train_class_counts_hook import CHECKPOINT_META_KEY
 from ..models.classifiers.distill_classifier import DistillClassifier
 from ..models.utils import load_model_checkpoint

@@ -65,7 +65,7 @@ from mmengine.registry import DefaultScope  # noqa: E402
 from mmpretrain.structures import DataSample  # noqa: E402
 
 import deitlt_mm  # noqa: E402, F401  (registers the components)
-from deitlt_mm.engine.compile_student import compile_student  # noqa: E402
+from deitlt_mm.runtime.compile_student import compile_student  # noqa: E402
 from deitlt_mm.engine.optimizers import cpu_bf16_instructions, resolve_autocast_dtype  # noqa: E402
 from deitlt_mm.models.backbones.distilled_vit import DistilledVisionTransformer  # noqa: E402
 from deitlt_mm.registry import MODELS, TRANSFORMS  # noqa: E402

@@ -9,7 +9,7 @@ from mmengine.config import Config
 from mmengine.optim import OptimWrapper
 from mmpretrain.structures import DataSample
 
-from deitlt_mm.engine.compile_student import compile_student, pop_compile_cfg
+from deitlt_mm.runtime.compile_student import compile_student, pop_compile_cfg
 from deitlt_mm.registry import MODELS
 
 REPO = Path(__file__).resolve().parents[2]
