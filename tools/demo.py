@@ -37,20 +37,20 @@ import time
 
 import torch
 
-REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-sys.path.insert(0, REPO)
-from deitlt_mm.analysis import (  # noqa: E402
+from deitlt_mm.analysis import (
     attention_distance_report,
     feature_rank_report,
     summarize_runs,
 )
-from deitlt_mm.engine.optimizers.mixed_precision import (  # noqa: E402
+from deitlt_mm.engine.optimizers.mixed_precision import (
     cpu_bf16_instructions,
     cpu_bf16_matmul_speedup,
 )
-from deitlt_mm.evaluation import format_comparison_table, load_long_tail_results  # noqa: E402
-from deitlt_mm.evaluation.plot import plot_per_class_accuracy  # noqa: E402
-from deitlt_mm.fileio import dump_json_atomic, resolve_checkpoint_path  # noqa: E402
+from deitlt_mm.evaluation import format_comparison_table, load_long_tail_results
+from deitlt_mm.evaluation.plot import plot_per_class_accuracy
+from deitlt_mm.fileio import dump_json_atomic, resolve_checkpoint_path
+
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 DEBIAN_PACKAGE = 'dataset-fashion-mnist'
 DEBIAN_DATA_ROOT = '/usr/share/datasets/fashion-mnist'

@@ -15,18 +15,16 @@ path and predictions). From Python: deitlt_mm.apis.DeiTLTInferencer.
 import argparse
 import os
 import os.path as osp
-import sys
 
 from mmengine.config import DictAction
 
-sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..'))
-from deitlt_mm.apis import DeiTLTInferencer, format_predictions  # noqa: E402
-from deitlt_mm.errors import (  # noqa: E402
+from deitlt_mm.apis import DeiTLTInferencer, format_predictions
+from deitlt_mm.errors import (
     CheckpointNotFoundError,
     ConfigValueError,
     exit_on_run_error,
 )
-from deitlt_mm.fileio import check_writable, dump_json_atomic  # noqa: E402
+from deitlt_mm.fileio import check_writable, dump_json_atomic
 
 IMAGE_SUFFIXES = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.webp', '.pgm', '.ppm')
 

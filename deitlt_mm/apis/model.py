@@ -7,11 +7,12 @@ from mmengine.config import Config
 from mmengine.model import BaseModel
 from mmengine.registry import DefaultScope
 
-from ..runtime.config import check_cfg_options, load_config
 from ..engine.hooks.train_class_counts_hook import CHECKPOINT_META_KEY
 from ..models.classifiers.distill_classifier import DistillClassifier
 from ..models.utils import load_model_checkpoint
 from ..registry import DATASETS, MODELS, SCOPE
+from ..runtime.config import check_cfg_options, load_config
+from ..runtime.env import setup_env
 
 # DistillClassifier arguments that only concern its teacher.
 TEACHER_ARGUMENTS = ('teacher', 'teacher_checkpoint', 'teacher_size', 'teacher_label_order',
@@ -73,6 +74,8 @@ def init_model(config: Union[str, Config],
         else the test dataset class's ``METAINFO``: ``classes`` names), and
         ``_checkpoint_meta`` (the checkpoint's ``meta``, e.g. training class counts).
     """
+    # Checkpoints written by mmengine (message hub inside) load weights-only after this.
+    setup_env()
     cfg = copy.deepcopy(config) if isinstance(config, Config) else load_config(config)
     if cfg_options:
         check_cfg_options(cfg, cfg_options)

@@ -16,9 +16,9 @@ from mmengine.registry import DefaultScope
 from mmengine.runner import CheckpointLoader, Runner
 from mmengine.runner.checkpoint import _load_checkpoint
 
+from deitlt_mm.errors import CheckpointError, CheckpointNotFoundError
 from deitlt_mm.fileio import AtomicLocalBackend
 from deitlt_mm.runtime.env import load_local_checkpoint, setup_env, use_weights_only_local_loader
-from deitlt_mm.errors import CheckpointError, CheckpointNotFoundError
 from tests._runner_configs import tiny_classifier_cfg
 
 REPO = Path(__file__).resolve().parents[2]

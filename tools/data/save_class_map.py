@@ -9,14 +9,11 @@ training dataset loads it (``data_root/class_map_file``) or to ``--out``. An
 existing identical file is left alone; a different one is refused.
 """
 import argparse
-import os.path as osp
-import sys
 
 from mmengine.config import Config, DictAction
 from mmengine.registry import init_default_scope
 
-sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
-from deitlt_mm.datasets.class_map_file import (  # noqa: E402
+from deitlt_mm.datasets.class_map_file import (
     check_teacher_class_map,
     dataset_class_map_path,
     save_dataset_class_map,
