@@ -40,8 +40,8 @@ DIST_WARMUP_ITERS = 5
 
 def step_helpers():
     """``train_step.py`` (its model builders, batches, timer), imported on first use:
-    ``dist-summary`` needs neither it nor torch. It is found as a script's sibling: a
-    script's folder is first on ``sys.path``."""
+    ``dist-summary`` needs neither it nor torch. It is found as a sibling: a script's
+    folder comes first on the module search path."""
     import train_step
     return train_step
 
