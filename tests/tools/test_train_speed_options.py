@@ -7,6 +7,7 @@ import torch
 from mmengine.config import Config
 
 from deitlt_mm.engine.optimizers import mixed_precision
+from deitlt_mm.runtime import prepare_cfg
 from tests._runner_configs import TINY_PIPELINE_OPTIONS, write_tiny_smoke_student
 
 REPO = Path(__file__).resolve().parents[2]
@@ -26,7 +27,7 @@ def train_tool():
 
 def merged_cfg(train_tool, config, *options):
     args = train_tool.parse_args([str(config), '--amp', *options])
-    return train_tool.merge_args(Config.fromfile(str(config)), args)
+    return prepare_cfg(Config.fromfile(str(config)), args)
 
 
 @pytest.mark.parametrize('config,wrapper', [(TEACHER_CONFIG, 'SAMAmpOptimWrapper'),
