@@ -11,6 +11,7 @@ existing identical file is left alone; a different one is refused.
 import argparse
 
 from mmengine.config import Config, DictAction
+from mmengine.logging import MMLogger
 from mmengine.registry import init_default_scope
 
 from deitlt_mm.datasets.class_map_file import (
@@ -18,6 +19,7 @@ from deitlt_mm.datasets.class_map_file import (
     dataset_class_map_path,
     save_dataset_class_map,
 )
+from deitlt_mm.runtime import quiet_console
 
 
 def parse_args(argv=None):
@@ -33,6 +35,7 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
+    quiet_console(MMLogger.get_current_instance())  # no init reports for a one-line job
     cfg = Config.fromfile(args.config)
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
