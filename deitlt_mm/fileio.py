@@ -29,7 +29,7 @@ PathLike = Union[str, Path]
 
 # Globals that published training scripts pickle next to the weights (argparse
 # `args` of DeiT-style checkpoints, with paths inside), allowed in every checkpoint
-# read. mmengine's own checkpoint objects are allowed globally by deitlt_mm.compat.
+# read. mmengine's own checkpoint objects are allowed globally by deitlt_mm.runtime.setup_env.
 SAFE_CHECKPOINT_GLOBALS = [argparse.Namespace, pathlib.PosixPath, pathlib.WindowsPath]
 
 # Checkpoints named by these prefixes are downloaded (see download_checkpoint).
@@ -227,8 +227,8 @@ def load_checkpoint_file(path: PathLike, map_location='cpu'):
     ``weights_only=True`` is passed explicitly, so ``TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD``
     in the environment does not switch it off. Allowed globals: torch's defaults,
     :data:`SAFE_CHECKPOINT_GLOBALS` and what ``torch.serialization.add_safe_globals``
-    added (deitlt_mm.compat adds mmengine's log objects). An ``http(s)://`` address is
-    read from its local copy (:func:`download_checkpoint`).
+    added (deitlt_mm.runtime.setup_env adds mmengine's log objects). An ``http(s)://``
+    address is read from its local copy (:func:`download_checkpoint`).
 
     Raises:
         CheckpointNotFoundError: ``path`` does not exist (or cannot be downloaded).

@@ -50,7 +50,7 @@ MODELS = _child('MODELS', 'deitlt_mm.models')
 # resolves a scoped name ('deitlt_mm.DeviceAwareDistributedDataParallel') only among its
 # direct children.
 MODEL_WRAPPERS = Registry('model_wrapper', parent=MMENGINE_MODEL_WRAPPERS, scope=SCOPE,
-                          locations=['deitlt_mm.compat'])
+                          locations=['deitlt_mm.engine.model_wrappers'])
 WEIGHT_INITIALIZERS = _child('WEIGHT_INITIALIZERS', 'deitlt_mm.models')
 BATCH_AUGMENTS = _child('BATCH_AUGMENTS', 'deitlt_mm.models')
 TASK_UTILS = _child('TASK_UTILS', 'deitlt_mm.models')

@@ -6,8 +6,9 @@ TOOLS = Path(__file__).resolve().parents[1] / 'tools'
 
 
 def load_tool(relative_path: str):
-    """``tools/<relative_path>`` as a fresh module (its ``sys.path`` line puts the
-    repository first, as when it runs as a script)."""
+    """``tools/<relative_path>`` as a fresh module; it imports ``deitlt_mm`` as the
+    installed package (or the checkout first on ``PYTHONPATH``), as when it runs as a
+    script."""
     path = TOOLS / relative_path
     name = 'tool_' + relative_path.replace('/', '_').removesuffix('.py')
     spec = importlib.util.spec_from_file_location(name, path)

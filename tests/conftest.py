@@ -3,9 +3,8 @@ from pathlib import Path
 
 import pytest
 import torch
-from mmengine.registry import init_default_scope
 
-import deitlt_mm  # noqa: F401  (registers components, applies compat fixes)
+from deitlt_mm.runtime import setup_env
 
 # Every file a test reads lives in the repository (tests/data/); see its README.
 GOLDEN_DIR = Path(__file__).resolve().parent / 'data' / 'golden'
@@ -16,9 +15,10 @@ def golden_dir() -> Path:
     return GOLDEN_DIR
 
 
-# What the Runner does for our configs (default_scope='deitlt_mm'): mmpretrain classes
-# that build their parts (ImageClassifier -> backbone) then find our components too.
-init_default_scope('deitlt_mm')
+# What our tools do before a run: weights-only checkpoint loads, atomic writes, and the
+# default scope 'deitlt_mm' (mmpretrain classes that build their parts, ImageClassifier ->
+# backbone, then find our components too).
+setup_env()
 
 
 @pytest.fixture(autouse=True)

@@ -13,7 +13,6 @@ from mmengine.registry import DefaultScope
 
 import deitlt_mm
 import deitlt_mm.registry as deitlt_registry
-from deitlt_mm.compat import DeviceAwareDistributedDataParallel
 from deitlt_mm.datasets import (
     CIFAR10LT,
     CIFAR10AutoAugment,
@@ -31,6 +30,7 @@ from deitlt_mm.engine.hooks import (
     ReseedHook,
     SAMRhoHook,
 )
+from deitlt_mm.engine.model_wrappers import DeviceAwareDistributedDataParallel
 from deitlt_mm.engine.optimizers import SAMAmpOptimWrapper, SAMOptimWrapper
 from deitlt_mm.evaluation import LongTailAccuracy
 from deitlt_mm.models.backbones import DistilledVisionTransformer, ResNetCifarOptionA

@@ -30,27 +30,30 @@ import argparse
 import json
 import os
 import os.path as osp
+import re
 import shutil
 import subprocess
 import sys
 import time
 
 import torch
+from mmengine.logging import MMLogger
 
-REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-sys.path.insert(0, REPO)
-from deitlt_mm.analysis import (  # noqa: E402
+from deitlt_mm.analysis import (
     attention_distance_report,
     feature_rank_report,
     summarize_runs,
 )
-from deitlt_mm.engine.optimizers.mixed_precision import (  # noqa: E402
+from deitlt_mm.engine.optimizers.mixed_precision import (
     cpu_bf16_instructions,
     cpu_bf16_matmul_speedup,
 )
-from deitlt_mm.evaluation import format_comparison_table, load_long_tail_results  # noqa: E402
-from deitlt_mm.evaluation.plot import plot_per_class_accuracy  # noqa: E402
-from deitlt_mm.fileio import dump_json_atomic, resolve_checkpoint_path  # noqa: E402
+from deitlt_mm.evaluation import format_comparison_table, load_long_tail_results
+from deitlt_mm.evaluation.plot import plot_per_class_accuracy
+from deitlt_mm.fileio import dump_json_atomic, resolve_checkpoint_path
+from deitlt_mm.runtime import quiet_console, setup_env
+
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 DEBIAN_PACKAGE = 'dataset-fashion-mnist'
 DEBIAN_DATA_ROOT = '/usr/share/datasets/fashion-mnist'
@@ -93,6 +96,10 @@ def parse_args(argv=None):
                         '(train.py --amp) or fp32; auto (default) = bf16 where the CPU has '
                         'bf16 instructions (AVX512-BF16, AMX) and runs bf16 matmuls at least '
                         f'{MIN_BF16_SPEEDUP}x as fast as fp32, else fp32')
+    parser.add_argument('--verbose', action='store_true',
+                        help='print all the tools print (mmengine\'s environment and config '
+                        'dumps included); by default each stage shows one progress line, '
+                        'its full output is in <work-dir>/<stage>/console.log and the logs')
     args = parser.parse_args(argv)
     if args.threads < 1:
         parser.error(f'--threads must be >= 1, got {args.threads}')
@@ -148,6 +155,11 @@ def ensure_data(data_root):
         'official IDX files.')
 
 
+# mmengine's progress lines, and the console lines a user must see (the rest is logged).
+PROGRESS_LINE = re.compile(r'Epoch\((train|val|test)\) .*\beta: ')
+NEEDS_THE_USER = re.compile(r' - (WARNING|ERROR|CRITICAL) - |^error: |Error|Traceback')
+
+
 def banner(text):
     print(f'\n{"=" * 78}\n== {text}\n{"=" * 78}', flush=True)
 
@@ -160,14 +172,41 @@ RUN_TOOLS = ('import json, runpy, sys\n'
              '    runpy.run_path(argv[0], run_name="__main__")')
 
 
-def run_tools(argvs, threads):
+def run_tools(argvs, threads, console_log, verbose=False):
     """Run ``tools/<script> args`` for each argv of ``argvs``, in order, in one child
     process with ``threads`` torch threads (one start-up of torch and mmengine instead
-    of one per tool); a failing tool stops the process with its exit status."""
+    of one per tool); a failing tool stops the process with its exit status.
+
+    The tools' console goes to ``console_log`` in full; this console shows their
+    progress (mmengine's ``Epoch(...) [i/n] ... eta`` lines) on one line, rewritten in
+    place, and their warnings and errors. ``verbose`` shows everything, and makes the
+    tools print what they otherwise only log to their log files.
+    """
     for argv in argvs:
         print(f'$ OMP_NUM_THREADS={threads} python ' + ' '.join(argv), flush=True)
-    subprocess.run([sys.executable, '-c', RUN_TOOLS, json.dumps(argvs)], cwd=REPO,
-                   check=True, env=dict(os.environ, OMP_NUM_THREADS=str(threads)))
+    if verbose:
+        argvs = [[*argv, '--verbose'] for argv in argvs]
+    child = subprocess.Popen([sys.executable, '-c', RUN_TOOLS, json.dumps(argvs)], cwd=REPO,
+                             env=dict(os.environ, OMP_NUM_THREADS=str(threads)),
+                             stdout=subprocess.PIPE, text=True)
+    progress = ''
+    os.makedirs(osp.dirname(console_log), exist_ok=True)
+    with open(console_log, 'w') as log:
+        for line in child.stdout:
+            log.write(line)
+            if verbose:
+                print(line, end='', flush=True)
+            elif PROGRESS_LINE.search(line):
+                progress = line.rstrip('\n').split(' - INFO - ')[-1]  # no time stamp
+                print(f'\r{progress[:shutil.get_terminal_size().columns - 1]}\033[K', end='',
+                      flush=True)
+            elif NEEDS_THE_USER.search(line):
+                print(('\n' if progress else '') + line, end='', flush=True)
+                progress = ''
+    if progress:
+        print()
+    if child.wait():
+        raise subprocess.CalledProcessError(child.returncode, argvs)
 
 
 def degenerate_teacher_warnings(results):
@@ -187,6 +226,9 @@ def degenerate_teacher_warnings(results):
 
 def main(argv=None):
     args = parse_args(argv)
+    setup_env()  # the analyses run in this process
+    if not args.verbose:
+        quiet_console(MMLogger.get_current_instance())
     data_root = osp.abspath(args.data_root)
     work_dir = osp.abspath(args.work_dir)
     ensure_data(data_root)
@@ -216,7 +258,8 @@ def main(argv=None):
         run_tools([['tools/train.py', config, '--work-dir', stage_dir, *amp, '--cfg-options',
                     *options, f'train_cfg.val_begin={NO_VALIDATION_EPOCH}'],
                    ['tools/test.py', config, stage_dir, '--work-dir', stage_dir, '--out',
-                    results_file, '--cfg-options', *options]], args.threads)
+                    results_file, '--cfg-options', *options]], args.threads,
+                  osp.join(stage_dir, 'console.log'), args.verbose)
         if stage == 'teacher':
             teacher_checkpoint = resolve_checkpoint_path(stage_dir)
         # One LongTailAccuracy per demo config (prefix long_tail).

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Distributed training with torchrun: tools/dist_train.sh CONFIG GPUS [train.py args]
 # Multi-node: set NNODES, NODE_RANK, MASTER_ADDR and PORT on every node.
-# Uses NCCL on GPUs and gloo on CPU-only machines (deitlt_mm.compat).
+# Uses NCCL on GPUs and gloo on CPU-only machines (deitlt_mm.runtime.distributed).
 set -euo pipefail
 CONFIG=$1
 GPUS=$2

@@ -16,18 +16,13 @@ results as JSON (per image: path and predictions). From Python: deitlt_mm.apis.D
 import argparse
 import os
 import os.path as osp
-import sys
 
 from mmengine.config import DictAction
 
-sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..'))
-from deitlt_mm.apis import DeiTLTInferencer, format_predictions  # noqa: E402
-from deitlt_mm.errors import ConfigValueError, exit_on_run_error  # noqa: E402
-from deitlt_mm.fileio import (  # noqa: E402
-    check_writable,
-    dump_json_atomic,
-    resolve_checkpoint_path,
-)
+from deitlt_mm.apis import DeiTLTInferencer, format_predictions
+from deitlt_mm.errors import ConfigValueError
+from deitlt_mm.fileio import check_writable, dump_json_atomic, resolve_checkpoint_path
+from deitlt_mm.runtime import tool_run
 
 IMAGE_SUFFIXES = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.webp', '.pgm', '.ppm')
 
@@ -70,7 +65,7 @@ def image_files(paths):
     return files
 
 
-@exit_on_run_error()
+@tool_run()
 def main(argv=None):
     args = parse_args(argv)
     args.checkpoint = resolve_checkpoint_path(args.checkpoint)

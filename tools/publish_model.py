@@ -12,7 +12,7 @@ import argparse
 import os.path as osp
 
 from deitlt_mm.apis import publish_checkpoint
-from deitlt_mm.errors import exit_on_run_error
+from deitlt_mm.runtime import tool_run
 
 
 def parse_args(argv=None):
@@ -24,7 +24,7 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
-@exit_on_run_error()
+@tool_run()
 def main(argv=None):
     args = parse_args(argv)
     path = publish_checkpoint(args.src, args.out)

@@ -3,7 +3,7 @@
 #   [GPUS=8] [GPUS_PER_NODE=8] [CPUS_PER_TASK=5] [SRUN_ARGS="..."] \
 #   tools/slurm_test.sh PARTITION JOB_NAME CONFIG CHECKPOINT [test.py args]
 # srun starts GPUS tasks, GPUS_PER_NODE per node; tools/test.py joins them with
-# --launcher slurm (NCCL on GPUs, gloo on CPU-only nodes: deitlt_mm.compat).
+# --launcher slurm (NCCL on GPUs, gloo on CPU-only nodes: deitlt_mm.runtime.distributed).
 # CHECKPOINT may be a work dir (its latest checkpoint). See docs/slurm.md.
 set -euo pipefail
 if [ $# -lt 4 ]; then

@@ -3,7 +3,7 @@
 #   [GPUS=8] [GPUS_PER_NODE=8] [CPUS_PER_TASK=5] [SRUN_ARGS="..."] \
 #   tools/slurm_train.sh PARTITION JOB_NAME CONFIG WORK_DIR [train.py args]
 # srun starts GPUS tasks, GPUS_PER_NODE per node; tools/train.py joins them with
-# --launcher slurm (NCCL on GPUs, gloo on CPU-only nodes: deitlt_mm.compat).
+# --launcher slurm (NCCL on GPUs, gloo on CPU-only nodes: deitlt_mm.runtime.distributed).
 # Requeue on preemption and resuming: docs/slurm.md.
 set -euo pipefail
 if [ $# -lt 4 ]; then

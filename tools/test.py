@@ -16,27 +16,22 @@ figures and per-class accuracies, class groups, training counts).
 """
 import argparse
 import os
-import os.path as osp
-import sys
 
 from mmengine.config import DictAction
 from mmengine.dist import is_main_process
-from mmengine.registry import RUNNERS
-from mmengine.runner import Runner
 
-sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..'))
-from deitlt_mm.compat import finish_distributed, init_distributed  # noqa: E402, I001
-from deitlt_mm.apis import score_without_missing_teacher  # noqa: E402
-from deitlt_mm.datasets.class_map_file import check_teacher_class_map  # noqa: E402
-from deitlt_mm.config_checks import check_cfg_options, load_config  # noqa: E402
-from deitlt_mm.engine.test_progress import log_test_progress  # noqa: E402
-from deitlt_mm.errors import exit_on_run_error  # noqa: E402
-from deitlt_mm.engine.runners import released_run_instances  # noqa: E402
-from deitlt_mm.evaluation import LongTailAccuracy, format_metrics  # noqa: E402
-from deitlt_mm.evaluation.results import to_jsonable  # noqa: E402
-from deitlt_mm.fileio import (  # noqa: E402
-    check_writable, dump_json_atomic, resolve_checkpoint_path)
-from deitlt_mm.models.utils import load_model_checkpoint  # noqa: E402
+from deitlt_mm.evaluation import LongTailAccuracy, format_metrics
+from deitlt_mm.evaluation.results import to_jsonable
+from deitlt_mm.fileio import check_writable, dump_json_atomic, resolve_checkpoint_path
+from deitlt_mm.models.utils import load_model_checkpoint
+from deitlt_mm.runtime import (
+    build_runner,
+    finish_distributed,
+    load_config,
+    log_test_progress,
+    prepare_cfg,
+    tool_run,
+)
 
 
 def parse_args(argv=None):
@@ -52,6 +47,9 @@ def parse_args(argv=None):
                         help='override config keys, e.g. test_dataloader.batch_size=64')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm'], default='none')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    parser.add_argument('--verbose', action='store_true',
+                        help='also print what goes to the log file only: mmengine\'s '
+                        'environment and config dumps, per-parameter reports')
     args = parser.parse_args(argv)
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
     return args
@@ -59,30 +57,14 @@ def parse_args(argv=None):
 
 # Bad input ends the run with one line on stderr (deitlt_mm.errors, docs/bad_inputs.md),
 # checked before the model is built and the test set is read.
-@released_run_instances()
-@exit_on_run_error()
+@tool_run()
 def main(argv=None):
     args = parse_args(argv)
     args.checkpoint = resolve_checkpoint_path(args.checkpoint)
     if args.out:
         check_writable(args.out, what='--out')
-    cfg = load_config(args.config)
-    cfg.launcher = args.launcher
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir') is None:
-        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
-    # Loaded below, strictly: mmengine's load_from ignores keys that do not fit.
-    cfg.load_from = None
-    cfg.resume = False
-    if args.cfg_options is not None:
-        check_cfg_options(cfg, args.cfg_options)
-        cfg.merge_from_dict(args.cfg_options)
-    score_without_missing_teacher(cfg)
-    check_teacher_class_map(cfg)
-
-    init_distributed(args.launcher)
-    runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
+    cfg = prepare_cfg(load_config(args.config), args, mode='test')
+    runner = build_runner(cfg, verbose=args.verbose)
     checkpoint = load_model_checkpoint(runner.model, args.checkpoint)
     # As mmengine's Runner.load_checkpoint: hooks read the checkpoint's meta (the
     # training class counts of TrainClassCountsHook).

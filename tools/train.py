@@ -1,26 +1,16 @@
 """Train a model from a config: ``python tools/train.py CONFIG [options]``."""
 import argparse
 import os
-import os.path as osp
-import sys
 
-import torch
-from mmengine.config import Config, DictAction
-from mmengine.registry import RUNNERS
-from mmengine.runner import Runner
+from mmengine.config import DictAction
 
-sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..'))
-from deitlt_mm.compat import finish_distributed, init_distributed  # noqa: E402, I001
-from deitlt_mm.datasets.class_map_file import check_teacher_class_map  # noqa: E402
-from deitlt_mm.config_checks import check_cfg_options, load_config  # noqa: E402
-from deitlt_mm.errors import exit_on_run_error  # noqa: E402
-from deitlt_mm.engine.runners import released_run_instances  # noqa: E402
-from deitlt_mm.engine.compile_student import compile_student, pop_compile_cfg  # noqa: E402
-from deitlt_mm.engine.optimizers import apply_default_precision  # noqa: E402
-from deitlt_mm.engine.vis_backends import (  # noqa: E402
+from deitlt_mm.runtime import (
     VIS_BACKENDS,
-    add_vis_backends,
-    check_vis_backends,
+    build_runner,
+    finish_distributed,
+    load_config,
+    prepare_cfg,
+    tool_run,
 )
 
 
@@ -52,70 +42,20 @@ def parse_args(argv=None):
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm'], default='none',
                         help='job launcher (tools/dist_train.sh uses pytorch)')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    parser.add_argument('--verbose', action='store_true',
+                        help='also print what goes to the log file only: mmengine\'s '
+                        'environment and config dumps, per-parameter reports')
     args = parser.parse_args(argv)
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
     return args
 
 
-def merge_args(cfg: Config, args) -> Config:
-    cfg.launcher = args.launcher
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir') is None:
-        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
-
-    try:
-        apply_default_precision(cfg, 'cuda' if torch.cuda.is_available() else 'cpu', args.amp)
-    except ValueError as error:
-        raise SystemExit(f'--amp: {error}') from None
-
-    if args.resume == 'auto':
-        cfg.resume = True
-        cfg.load_from = None
-    elif args.resume is not None:
-        cfg.resume = True
-        cfg.load_from = args.resume
-
-    if args.cfg_options is not None:
-        check_cfg_options(cfg, args.cfg_options)
-        cfg.merge_from_dict(args.cfg_options)
-    add_vis_backends(cfg, args.vis_backend)
-    if args.auto_scale_lr:
-        if 'auto_scale_lr' not in cfg:
-            raise SystemExit(f'--auto-scale-lr: {args.config} has no `auto_scale_lr` '
-                             '(expected dict(base_batch_size=..., enable=False)).')
-        cfg.auto_scale_lr.enable = True
-    account_for_accumulation(cfg)
-    return cfg
-
-
-def account_for_accumulation(cfg: Config) -> None:
-    """Make mmengine's lr scaling use the effective batch.
-
-    mmengine scales by ``devices x batch_size / base_batch_size`` and ignores
-    ``optim_wrapper.accumulative_counts``; dividing the base batch by the
-    accumulation count gives the same ratio as multiplying the real batch.
-    """
-    scale_cfg = cfg.get('auto_scale_lr')
-    accumulation = cfg.get('optim_wrapper', {}).get('accumulative_counts', 1)
-    if scale_cfg and scale_cfg.get('enable') and accumulation > 1:
-        scale_cfg.base_batch_size = scale_cfg.base_batch_size / accumulation
-
-
 # Bad input ends the run with one line on stderr (deitlt_mm.errors, docs/bad_inputs.md).
-@released_run_instances()
-@exit_on_run_error()
+@tool_run()
 def main(argv=None):
     args = parse_args(argv)
-    cfg = merge_args(load_config(args.config), args)
-    check_teacher_class_map(cfg)
-    check_vis_backends(cfg)
-    # `compile` compiles the student network, not mmengine's whole train_step.
-    compile_cfg = pop_compile_cfg(cfg)
-    init_distributed(args.launcher)
-    runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
-    if compile_cfg is not None:
-        compile_student(runner.model, compile_cfg)
+    cfg = prepare_cfg(load_config(args.config), args, mode='train')
+    runner = build_runner(cfg, verbose=args.verbose)
     runner.train()
     # Only after success: on an error a barrier would wait for ranks still training.
     finish_distributed()

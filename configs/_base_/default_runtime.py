@@ -24,7 +24,7 @@ env_cfg = dict(
     # Fixed input sizes: cuDNN picks the fastest convolution once per shape.
     cudnn_benchmark=True,
     mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
-    # NCCL on GPUs; on CPU tools/train.py starts a gloo group (deitlt_mm.compat).
+    # NCCL on GPUs; on CPU tools/train.py starts a gloo group (deitlt_mm.runtime.distributed).
     dist_cfg=dict(backend='nccl'),
 )
 

@@ -1,1 +1,1 @@
-from . import hooks, optimizers, runners  # noqa: F401
+from . import hooks, model_wrappers, optimizers, runners  # noqa: F401

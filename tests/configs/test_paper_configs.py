@@ -9,12 +9,11 @@ import pytest
 from mmengine.config import Config
 
 from deitlt_mm.datasets.class_map_file import check_teacher_class_map
+from deitlt_mm.runtime.config import account_for_accumulation
+from tests._tools import load_tool
 
 REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / 'tools'))
-import train as train_tool  # noqa: E402
-
-sys.path.pop(0)
+train_tool = load_tool('train.py')
 
 # The paper settings (the reference's sh/train_*.sh): epochs, drw, teacher depth, teacher size,
 # (batch per GPU, GPUs, accumulation), classes, imbalance factor, test split cut points.
@@ -34,7 +33,7 @@ def load(name):
 
 def lr_after_scaling(cfg, gpus):
     """The lr mmengine's Runner sets for ``gpus`` devices after tools/train.py's fix-up."""
-    train_tool.account_for_accumulation(cfg)
+    account_for_accumulation(cfg)
     ratio = gpus * cfg.train_dataloader.batch_size / cfg.auto_scale_lr.base_batch_size
     return cfg.optim_wrapper.optimizer.lr * ratio
 

@@ -212,7 +212,7 @@ def _ddp_rank(rank, out_dir):
     import torch.distributed as dist
     from mmengine.registry import init_default_scope
 
-    from deitlt_mm.compat import DeviceAwareDistributedDataParallel
+    from deitlt_mm.engine.model_wrappers import DeviceAwareDistributedDataParallel
     init_default_scope('deitlt_mm')  # a spawned process has not run conftest.py
     dist.init_process_group('gloo', init_method=f'file://{out_dir}/store', rank=rank,
                             world_size=2)

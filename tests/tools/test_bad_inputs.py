@@ -26,12 +26,9 @@ from deitlt_mm.analysis.attention_distance import vit_backbone
 from deitlt_mm.analysis.run_summary import find_results_files
 from deitlt_mm.analysis.test_set import long_tail_metric
 from deitlt_mm.apis import DeiTLTInferencer, export_timm_checkpoint, publish_checkpoint
-from deitlt_mm.compat import use_weights_only_local_loader
-from deitlt_mm.config_checks import check_cfg_options, load_config
 from deitlt_mm.datasets import RandomImageDataset
 from deitlt_mm.datasets.class_map import save_class_map
 from deitlt_mm.datasets.class_map_file import check_teacher_class_map
-from deitlt_mm.engine import vis_backends
 from deitlt_mm.engine.hooks import NonFiniteCheckHook, NumClassesCheckHook
 from deitlt_mm.fileio import (
     atomic_write,
@@ -42,6 +39,9 @@ from deitlt_mm.fileio import (
 from deitlt_mm.models.utils import extract_state_dict, load_converted_state_dict
 from deitlt_mm.models.utils.timm_export import to_timm_deit_state_dict
 from deitlt_mm.registry import DATASETS, MODELS
+from deitlt_mm.runtime import vis_backends
+from deitlt_mm.runtime.config import check_cfg_options, load_config
+from deitlt_mm.runtime.env import use_weights_only_local_loader
 from deitlt_mm.slurm_env import set_torch_env_from_slurm
 from tests._data_roots import defect_message
 from tests._http_server import serve_folder

@@ -2,6 +2,9 @@
 import hashlib
 import os
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 import timm
@@ -149,3 +152,17 @@ def test_bad_inputs_stop_with_one_line_and_write_nothing(run_dir, published, tmp
                '2') is None
     assert torch.load(tmp_path / 'plain_timm.pth', weights_only=True).keys() == torch.load(
         timm_file, weights_only=True).keys()
+
+
+@pytest.mark.parametrize('tool', ['publish_model.py', 'convert/to_timm.py'])
+def test_tools_read_training_checkpoints_in_a_fresh_process(run_dir, tool):
+    # The test process has run setup_env (conftest); a user's shell has not. A training
+    # checkpoint holds mmengine's log objects, which only setup_env's allow-list admits.
+    repo = Path(__file__).resolve().parents[2]
+    out = run_dir / 'fresh' / f'{tool.replace("/", "_")}.pth'
+    result = subprocess.run(
+        [sys.executable, str(repo / 'tools' / tool), str(run_dir / 'work' / 'epoch_2.pth'),
+         str(out)], capture_output=True, text=True, cwd=repo,
+        env={**os.environ, 'PYTHONPATH': str(repo)})
+    assert result.returncode == 0, result.stderr
+    assert list(out.parent.iterdir())

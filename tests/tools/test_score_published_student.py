@@ -6,7 +6,7 @@ import json
 import pytest
 import torch
 
-import deitlt_mm.apis.model as apis_model
+from deitlt_mm.runtime import student_cfg
 from tests._http_server import serve_folder
 from tests._tiny_vit import write_reference_student, write_tiny_paper_config
 from tests._tools import load_tool
@@ -35,7 +35,7 @@ def score(config, checkpoint, out, capsys, monkeypatch):
     """Run tools/test.py; returns its JSON and what it printed and logged (the logger's
     stream may be bound to an earlier test's capture, so log lines are recorded)."""
     logged = []
-    monkeypatch.setattr(apis_model, 'print_log', lambda message, **_: logged.append(message))
+    monkeypatch.setattr(student_cfg, 'print_log', lambda message, **_: logged.append(message))
     load_tool('test.py').main([config, str(checkpoint), '--out', str(out),
                                '--work-dir', str(out.parent / 'work')])
     printed = capsys.readouterr()

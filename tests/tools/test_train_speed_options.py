@@ -8,6 +8,7 @@ import torch
 from mmengine.config import Config
 
 from deitlt_mm.engine.optimizers import mixed_precision
+from deitlt_mm.runtime import prepare_cfg
 from tests._runner_configs import TINY_PIPELINE_OPTIONS, write_tiny_smoke_student
 
 REPO = Path(__file__).resolve().parents[2]
@@ -27,7 +28,7 @@ def train_tool():
 
 def merged_cfg(train_tool, config, *options):
     args = train_tool.parse_args([str(config), '--amp', *options])
-    return train_tool.merge_args(Config.fromfile(str(config)), args)
+    return prepare_cfg(Config.fromfile(str(config)), args)
 
 
 @pytest.mark.parametrize('config,wrapper', [(TEACHER_CONFIG, 'SAMAmpOptimWrapper'),
@@ -58,18 +59,18 @@ def test_paper_configs_train_in_mixed_precision_on_gpus_unless_turned_off(
     monkeypatch.setattr(torch.cuda, 'get_device_capability',
                         lambda device=None: pytest.fail('GPU asked while preparing the config'))
     fp32_type = Config.fromfile(str(config)).optim_wrapper.get('type', 'OptimWrapper')
-    cfg = train_tool.merge_args(Config.fromfile(str(config)),
-                                train_tool.parse_args([str(config)]))
+    cfg = prepare_cfg(Config.fromfile(str(config)),
+                      train_tool.parse_args([str(config)]))
     assert cfg.optim_wrapper.type == mixed_precision.MIXED_PRECISION_TYPES[fp32_type]
     assert cfg.optim_wrapper.dtype == 'auto'
-    cfg = train_tool.merge_args(Config.fromfile(str(config)),
-                                train_tool.parse_args([str(config), '--no-amp']))
+    cfg = prepare_cfg(Config.fromfile(str(config)),
+                      train_tool.parse_args([str(config), '--no-amp']))
     assert cfg.optim_wrapper.get('type', 'OptimWrapper') == fp32_type
     assert 'dtype' not in cfg.optim_wrapper
     # On CPU the config stays as it is (float32) unless --amp asks.
     monkeypatch.setattr(torch.cuda, 'is_available', lambda: False)
-    cfg = train_tool.merge_args(Config.fromfile(str(config)),
-                                train_tool.parse_args([str(config)]))
+    cfg = prepare_cfg(Config.fromfile(str(config)),
+                      train_tool.parse_args([str(config)]))
     assert cfg.optim_wrapper.get('type', 'OptimWrapper') == fp32_type
 
 

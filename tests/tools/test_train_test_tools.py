@@ -8,6 +8,7 @@ from pathlib import Path
 import torch
 from mmengine.config import Config
 
+from deitlt_mm.runtime import prepare_cfg
 from tests._runner_configs import tiny_classifier_cfg
 
 REPO = Path(__file__).resolve().parents[2]
@@ -99,7 +100,7 @@ def test_auto_scale_lr_counts_gradient_accumulation(tmp_path):
     args = train_tool.parse_args([str(cfg_path), '--auto-scale-lr', '--cfg-options',
                                   'auto_scale_lr.base_batch_size=512',
                                   'optim_wrapper.accumulative_counts=4'])
-    cfg = train_tool.merge_args(Config.fromfile(str(cfg_path)), args)
+    cfg = prepare_cfg(Config.fromfile(str(cfg_path)), args)
     # mmengine's ratio is devices * batch / base; 4 accumulation steps must count.
     assert cfg.auto_scale_lr.enable
     assert 1 * 4 / cfg.auto_scale_lr.base_batch_size == (1 * 4 * 4) / 512

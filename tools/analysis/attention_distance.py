@@ -22,13 +22,11 @@ Writes into DIR:
 """
 import argparse
 import os.path as osp
-import sys
 
 from mmengine.config import DictAction
 
-sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
-from deitlt_mm.analysis.attention_distance import attention_distance_report  # noqa: E402
-from deitlt_mm.errors import exit_on_run_error  # noqa: E402
+from deitlt_mm.analysis.attention_distance import attention_distance_report
+from deitlt_mm.runtime import tool_run
 
 
 def parse_args(argv=None):
@@ -63,7 +61,7 @@ def parse_args(argv=None):
     return args
 
 
-@exit_on_run_error()
+@tool_run()
 def main(argv=None):
     args = parse_args(argv)
     paths = attention_distance_report(args.runs, args.out, num_images=args.num_images or None,

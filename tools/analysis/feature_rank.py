@@ -25,14 +25,11 @@ features are kept, N x D x (blocks + 1) x tokens x 4 bytes; cap N with --num-ima
 The student's teacher is not needed.
 """
 import argparse
-import os.path as osp
-import sys
 
 from mmengine.config import DictAction
 
-sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
-from deitlt_mm.analysis.feature_rank import feature_rank_report  # noqa: E402
-from deitlt_mm.errors import exit_on_run_error  # noqa: E402
+from deitlt_mm.analysis.feature_rank import feature_rank_report
+from deitlt_mm.runtime import tool_run
 
 
 def parse_args(argv=None):
@@ -55,7 +52,7 @@ def parse_args(argv=None):
     return args
 
 
-@exit_on_run_error()
+@tool_run()
 def main(argv=None):
     args = parse_args(argv)
     paths = feature_rank_report(args.config, args.checkpoint, args.out,

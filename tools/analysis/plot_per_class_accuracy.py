@@ -10,13 +10,10 @@ every prediction, class groups, training counts). With several ``LongTailAccurac
 metrics, ``--prefix`` picks one.
 """
 import argparse
-import os.path as osp
-import sys
 
 # Runs from a checkout without installing the package, like tools/train.py.
-sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
-from deitlt_mm.evaluation import load_long_tail_results  # noqa: E402
-from deitlt_mm.evaluation.plot import plot_per_class_accuracy  # noqa: E402
+from deitlt_mm.evaluation import load_long_tail_results
+from deitlt_mm.evaluation.plot import plot_per_class_accuracy
 
 
 def parse_args(argv=None):

@@ -24,12 +24,9 @@ Writes into DIR:
 The table is printed too.
 """
 import argparse
-import os.path as osp
-import sys
 
-sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
-from deitlt_mm.analysis.run_summary import summarize_runs  # noqa: E402
-from deitlt_mm.errors import exit_on_run_error  # noqa: E402
+from deitlt_mm.analysis.run_summary import summarize_runs
+from deitlt_mm.errors import exit_on_run_error
 
 
 def parse_args(argv=None):

@@ -46,7 +46,6 @@ import math
 import os.path as osp
 import re
 import statistics
-import sys
 import time
 
 H200_BF16_DENSE_TFLOPS = 989.0
@@ -56,9 +55,8 @@ DIST_WARMUP_ITERS = 5
 
 def step_helpers():
     """``train_step.py`` (its model builders, batches, timer), imported on first use:
-    ``dist-summary`` needs neither it nor torch. Importing it puts the repository on
-    sys.path."""
-    sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
+    ``dist-summary`` needs neither it nor torch. It is found as a sibling: a script's
+    folder comes first on the module search path."""
     import train_step
     return train_step
 

@@ -14,19 +14,16 @@ its head must take hard labels (every teacher config does).
 import argparse
 import os.path as osp
 import statistics
-import sys
 import time
 
 import torch
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
+from mmpretrain.structures import DataSample
+from train_step import check_counts  # this folder, as a script's
 
-sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
-from mmpretrain.structures import DataSample  # noqa: E402
-from train_step import check_counts  # noqa: E402  (this folder, as a script's)
-
-import deitlt_mm  # noqa: E402, F401  (registers SAMOptimWrapper)
-from deitlt_mm.registry import MODELS, OPTIM_WRAPPERS  # noqa: E402
+import deitlt_mm  # noqa: F401  (registers SAMOptimWrapper)
+from deitlt_mm.registry import MODELS, OPTIM_WRAPPERS
 
 DEFAULT_CONFIG = osp.join(osp.dirname(osp.abspath(__file__)), '..', '..', 'configs', '_base_',
                           'models', 'resnet32_cifar.py')

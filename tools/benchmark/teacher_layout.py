@@ -20,11 +20,13 @@ import argparse
 import copy
 import datetime
 import os.path as osp
-import sys
 import time
 
 import torch
 import torch.nn.functional as F
+from mmengine.config import Config
+from mmengine.logging import MMLogger
+from mmengine.registry import DefaultScope
 from train_step import (
     check_counts,
     describe_machine,
@@ -33,14 +35,10 @@ from train_step import (
     markdown_table,
 )
 
-REPO = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
-sys.path.insert(0, REPO)
-from mmengine.config import Config  # noqa: E402
-from mmengine.logging import MMLogger  # noqa: E402
-from mmengine.registry import DefaultScope  # noqa: E402
+import deitlt_mm  # noqa: F401  registers the components
+from deitlt_mm.registry import MODELS
 
-import deitlt_mm  # noqa: E402,F401  registers the components
-from deitlt_mm.registry import MODELS  # noqa: E402
+REPO = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
 
 DEFAULT_CONFIG = osp.join(REPO, 'configs/teachers/resnet32_ce-drw-sam_cifar100-lt-if100.py')
 LAYOUTS = {'contiguous': False, 'channels_last': True}

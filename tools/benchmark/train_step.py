@@ -55,20 +55,19 @@ import PIL
 import timm
 import torch
 import torch.nn.functional as F
+from mmengine.config import Config
+from mmengine.logging import MMLogger
+from mmengine.optim import build_optim_wrapper
+from mmengine.registry import DefaultScope
+from mmpretrain.structures import DataSample
+
+import deitlt_mm  # noqa: F401  (registers the components)
+from deitlt_mm.engine.optimizers import cpu_bf16_instructions, resolve_autocast_dtype
+from deitlt_mm.models.backbones.distilled_vit import DistilledVisionTransformer
+from deitlt_mm.registry import MODELS, TRANSFORMS
+from deitlt_mm.runtime.compile_student import compile_student
 
 REPO = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
-sys.path.insert(0, REPO)
-from mmengine.config import Config  # noqa: E402
-from mmengine.logging import MMLogger  # noqa: E402
-from mmengine.optim import build_optim_wrapper  # noqa: E402
-from mmengine.registry import DefaultScope  # noqa: E402
-from mmpretrain.structures import DataSample  # noqa: E402
-
-import deitlt_mm  # noqa: E402, F401  (registers the components)
-from deitlt_mm.engine.compile_student import compile_student  # noqa: E402
-from deitlt_mm.engine.optimizers import cpu_bf16_instructions, resolve_autocast_dtype  # noqa: E402
-from deitlt_mm.models.backbones.distilled_vit import DistilledVisionTransformer  # noqa: E402
-from deitlt_mm.registry import MODELS, TRANSFORMS  # noqa: E402
 
 STUDENT_CONFIG = osp.join(REPO, 'configs/_base_/models/deitlt_base_resnet32_teacher.py')
 SCHEDULE_CONFIG = osp.join(REPO, 'configs/_base_/schedules/deitlt_adamw_cosine.py')

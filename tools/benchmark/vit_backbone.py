@@ -18,9 +18,7 @@ Settings: ``deit-s-224`` = DeiT-S/16 at 224 px, batch 8, drop path 0.1;
 drop path 0.1 (the paper's student).
 """
 import argparse
-import os.path as osp
 import statistics
-import sys
 import time
 from contextlib import nullcontext
 
@@ -29,8 +27,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from timm.models.deit import VisionTransformerDistilled
 
-sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
-from deitlt_mm.models.backbones import DistilledVisionTransformer  # noqa: E402
+from deitlt_mm.models.backbones import DistilledVisionTransformer
 
 SETTINGS = {
     'deit-s-224': dict(embed_dims=384, num_layers=12, num_heads=6, mlp_ratio=4.0,

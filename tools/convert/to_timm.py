@@ -8,8 +8,8 @@ state dict in this project's keys. ``OUT`` gets a state dict of timm's
 import argparse
 
 from deitlt_mm.apis import export_timm_checkpoint
-from deitlt_mm.errors import exit_on_run_error
 from deitlt_mm.models.utils.timm_export import TIMM_DEIT_DISTILLED
+from deitlt_mm.runtime import tool_run
 
 
 def parse_args(argv=None):
@@ -22,7 +22,7 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
-@exit_on_run_error()
+@tool_run()
 def main(argv=None):
     args = parse_args(argv)
     kwargs = export_timm_checkpoint(args.src, args.dst, args.num_heads)

@@ -9,18 +9,17 @@ training dataset loads it (``data_root/class_map_file``) or to ``--out``. An
 existing identical file is left alone; a different one is refused.
 """
 import argparse
-import os.path as osp
-import sys
 
 from mmengine.config import Config, DictAction
+from mmengine.logging import MMLogger
 from mmengine.registry import init_default_scope
 
-sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
-from deitlt_mm.datasets.class_map_file import (  # noqa: E402
+from deitlt_mm.datasets.class_map_file import (
     check_teacher_class_map,
     dataset_class_map_path,
     save_dataset_class_map,
 )
+from deitlt_mm.runtime import quiet_console
 
 
 def parse_args(argv=None):
@@ -36,6 +35,7 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
+    quiet_console(MMLogger.get_current_instance())  # no init reports for a one-line job
     cfg = Config.fromfile(args.config)
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)

@@ -6,7 +6,6 @@ import timm
 import torch
 
 from deitlt_mm.apis.publish import config_num_heads
-from deitlt_mm.config_checks import load_config
 from deitlt_mm.errors import CheckpointMismatchError
 from deitlt_mm.models.utils import convert_deit_student
 from deitlt_mm.models.utils.timm_export import (
@@ -15,6 +14,7 @@ from deitlt_mm.models.utils.timm_export import (
     to_timm_deit_state_dict,
 )
 from deitlt_mm.registry import MODELS
+from deitlt_mm.runtime import load_config
 from tests._tiny_vit import config_text
 
 REPO = Path(__file__).resolve().parents[3]

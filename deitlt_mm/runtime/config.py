@@ -1,13 +1,25 @@
-"""Load a config and check ``--cfg-options`` against it before anything is built."""
+"""A tool's config, from its file and command line to what the Runner gets.
+
+:func:`prepare_cfg` makes every check and rewrite ``tools/train.py`` and
+``tools/test.py`` apply, in one place and before anything is built: ``--cfg-options``
+checked against the config, work dir, resume, ``--amp``, ``--vis-backend`` (and the
+packages of the backends), ``--auto-scale-lr`` with gradient accumulation, and the
+class map an original-order teacher shares with the datasets.
+"""
 import difflib
 import inspect
 import os.path as osp
 from typing import Dict, Iterator, List, Tuple
 
+import torch
 from mmengine.config import Config
 from mmengine.runner import Runner
 
-from .errors import ConfigError
+from ..datasets.class_map_file import check_teacher_class_map
+from ..engine.optimizers import apply_default_precision
+from ..errors import ConfigError
+from .student_cfg import score_without_missing_teacher
+from .vis_backends import add_vis_backends, check_vis_backends
 
 # Top-level keys a run reads: the Runner's arguments (Runner.from_cfg), the keys it
 # looks up in the config itself, and `custom_imports` (read by Config). A top-level key
@@ -28,6 +40,86 @@ def load_config(path: str) -> Config:
     if not osp.isfile(path):
         raise ConfigError(f'config file not found: {path}')
     return Config.fromfile(path)
+
+
+def prepare_cfg(cfg: Config, args, mode: str = 'train') -> Config:
+    """Apply a tool's command line ``args`` to ``cfg`` and check the result.
+
+    Args:
+        cfg (Config): as loaded by :func:`load_config`; changed in place.
+        args (argparse.Namespace): ``config``, ``work_dir``, ``launcher``,
+            ``cfg_options`` and, for ``mode='train'``, ``resume``, ``amp``,
+            ``vis_backend`` and ``auto_scale_lr`` (the options of ``tools/train.py``).
+        mode (str): ``'train'`` or ``'test'``. A test run loads its checkpoint itself
+            (strictly: mmengine's ``load_from`` ignores keys that do not fit), so
+            ``load_from`` / ``resume`` are cleared, it compiles nothing, and a student
+            whose teacher file is missing is scored alone
+            (:func:`~deitlt_mm.runtime.student_cfg.score_without_missing_teacher`).
+
+    Returns:
+        Config: ``cfg``, ready for :func:`deitlt_mm.runtime.build_runner`.
+
+    Raises:
+        ConfigError, ConfigValueError, MissingPackageError: bad input, one line.
+    """
+    cfg.launcher = args.launcher
+    if args.work_dir is not None:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir') is None:
+        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
+    if mode == 'train':
+        _apply_train_args(cfg, args)
+    else:
+        cfg.load_from = None
+        cfg.resume = False
+    if args.cfg_options is not None:
+        check_cfg_options(cfg, args.cfg_options)
+        cfg.merge_from_dict(args.cfg_options)
+    if mode == 'train':
+        add_vis_backends(cfg, args.vis_backend)
+        if args.auto_scale_lr:
+            if 'auto_scale_lr' not in cfg:
+                raise SystemExit(f'--auto-scale-lr: {args.config} has no `auto_scale_lr` '
+                                 '(expected dict(base_batch_size=..., enable=False)).')
+            cfg.auto_scale_lr.enable = True
+        account_for_accumulation(cfg)
+        check_vis_backends(cfg)
+    else:
+        # mmengine compiles for training only; a `compile` key changes no test run.
+        cfg.pop('compile', None)
+        score_without_missing_teacher(cfg)
+    check_teacher_class_map(cfg)
+    return cfg
+
+
+def _apply_train_args(cfg: Config, args) -> None:
+    """``--amp`` / ``--no-amp`` and ``--resume``, before ``--cfg-options`` (which may
+    override them)."""
+    # Mixed precision by default on GPUs, only with --amp on CPU; --no-amp: fp32.
+    device_type = 'cuda' if torch.cuda.is_available() else 'cpu'
+    try:
+        apply_default_precision(cfg, device_type, args.amp)
+    except ValueError as error:
+        raise SystemExit(f'--amp: {error}') from None
+    if args.resume == 'auto':
+        cfg.resume = True
+        cfg.load_from = None
+    elif args.resume is not None:
+        cfg.resume = True
+        cfg.load_from = args.resume
+
+
+def account_for_accumulation(cfg: Config) -> None:
+    """Make mmengine's lr scaling use the effective batch.
+
+    mmengine scales by ``devices x batch_size / base_batch_size`` and ignores
+    ``optim_wrapper.accumulative_counts``; dividing the base batch by the
+    accumulation count gives the same ratio as multiplying the real batch.
+    """
+    scale_cfg = cfg.get('auto_scale_lr')
+    accumulation = cfg.get('optim_wrapper', {}).get('accumulative_counts', 1)
+    if scale_cfg and scale_cfg.get('enable') and accumulation > 1:
+        scale_cfg.base_batch_size = scale_cfg.base_batch_size / accumulation
 
 
 def check_cfg_options(cfg: Config, options: Dict[str, object]) -> None:

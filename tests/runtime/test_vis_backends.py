@@ -5,9 +5,9 @@ import json
 import pytest
 from mmengine.config import Config
 
-from deitlt_mm.engine import vis_backends
-from deitlt_mm.engine.vis_backends import add_vis_backends, check_vis_backends
 from deitlt_mm.errors import MissingPackageError
+from deitlt_mm.runtime import vis_backends
+from deitlt_mm.runtime.vis_backends import add_vis_backends, check_vis_backends
 from tests._tiny_vit import config_text
 from tests._tools import load_tool
 

@@ -3,10 +3,10 @@ from pathlib import Path
 
 import pytest
 
-from deitlt_mm.config_checks import check_cfg_options, load_config
 from deitlt_mm.errors import ConfigError
+from deitlt_mm.runtime.config import check_cfg_options, load_config
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 PAPER_STUDENT = str(REPO / 'configs' / 'deitlt' / 'deitlt_b_cifar10_if100.py')
 
 

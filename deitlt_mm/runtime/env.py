@@ -1,4 +1,8 @@
-"""The fixes mmengine 0.10.7 needs on current torch, all in one place.
+"""The process set-up deitlt_mm's runs need on mmengine 0.10.7 and current torch.
+
+:func:`setup_env` applies it; our tools, ``deitlt_mm.apis`` and the test suite call it,
+importing ``deitlt_mm`` never does (mmpretrain in the same process keeps mmengine's
+stock behaviour until a caller asks for this). What it changes:
 
 1. **Resume / ``load_from`` under ``weights_only=True``.** Since torch 2.6
    ``torch.load`` refuses every global that is not allow-listed, and the
@@ -10,20 +14,12 @@
    ``getattr`` that only resolves HistoryBuffer's own methods. Teachers and
    published students keep loading with ``weights_only=True``, and a pickle that
    asks for anything else still fails.
-2. **Distributed training on CPU.** mmengine's ``pytorch`` launcher calls
-   ``torch.cuda.set_device`` and its runner wraps DDP with
-   ``device_ids=[local_rank]``; both fail without CUDA.
-   :func:`init_distributed` starts a gloo process group itself on CPU (the
-   runner then skips its own CUDA-only set-up) and
-   :class:`DeviceAwareDistributedDataParallel`, the default model wrapper in
-   ``configs/_base_/default_runtime.py``, drops ``device_ids`` for CPU modules.
-   On GPUs both leave mmengine's NCCL path as it is.
-3. **Atomic checkpoints.** mmengine's local backend writes checkpoints in
+2. **Atomic checkpoints.** mmengine's local backend writes checkpoints in
    place; :class:`deitlt_mm.fileio.AtomicLocalBackend` replaces it for plain
    paths, so an interrupted save never leaves a truncated file to resume from.
    (``last_checkpoint`` is written by the checkpoint hook:
    :class:`deitlt_mm.engine.hooks.AtomicCheckpointHook`.)
-4. **Weights-only loads, whatever the environment.** mmengine's local checkpoint
+3. **Weights-only loads, whatever the environment.** mmengine's local checkpoint
    loader calls ``torch.load`` without ``weights_only``, so
    ``TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD=1`` turns every ``load_from`` / resume into a
    full unpickle that runs any code in the file. :func:`load_local_checkpoint`
@@ -32,6 +28,11 @@
    corrupt or code-carrying file). ``http(s)://`` addresses (``load_from``, ``--resume``)
    get the same reader through :func:`load_url_checkpoint`: mmengine's
    ``load_from_http`` would unpickle the download with ``weights_only=False``.
+4. **Default scope ``deitlt_mm``**, as a Runner of our configs sets it: mmpretrain
+   classes that build their parts (``ImageClassifier`` -> backbone) find our
+   components too.
+
+Distributed training on CPU is started by :mod:`deitlt_mm.runtime.distributed`.
 """
 import os
 import pickle
@@ -39,17 +40,14 @@ import warnings
 
 import numpy as np
 import torch
-import torch.distributed as torch_dist
-from mmengine.dist import is_distributed
 from mmengine.fileio import LocalBackend, register_backend
 from mmengine.fileio import io as mmengine_io
 from mmengine.logging.history_buffer import HistoryBuffer
-from mmengine.model import MMDistributedDataParallel
+from mmengine.registry import init_default_scope
 from mmengine.runner import CheckpointLoader
 
-from .fileio import URL_PREFIXES, AtomicLocalBackend, load_checkpoint_file
-from .registry import MODEL_WRAPPERS
-from .slurm_env import set_torch_env_from_slurm
+from ..fileio import URL_PREFIXES, AtomicLocalBackend, load_checkpoint_file
+from ..registry import SCOPE
 
 # torch's switch to full pickle loads where a call does not pass weights_only.
 NO_WEIGHTS_ONLY_ENV = 'TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD'
@@ -95,61 +93,6 @@ def allow_mmengine_checkpoints() -> None:
     torch.serialization.add_safe_globals(MMENGINE_CHECKPOINT_GLOBALS)
 
 
-def init_distributed(launcher: str) -> None:
-    """Start the process group on CPU, where mmengine's launchers cannot.
-
-    Call before building the Runner. With CUDA, or with ``launcher='none'``, this
-    does nothing and mmengine initialises NCCL as usual. On CPU with the
-    ``pytorch`` launcher (torchrun) it joins a gloo group from the ``env://``
-    variables torchrun sets, with ``slurm`` (srun) from those Slurm sets
-    (:func:`deitlt_mm.slurm_env.set_torch_env_from_slurm`); mmengine then sees an
-    initialised group and skips its ``torch.cuda.set_device`` call.
-    """
-    if launcher == 'none' or torch.cuda.is_available() or is_distributed():
-        return
-    if launcher == 'slurm':
-        set_torch_env_from_slurm()
-    elif launcher != 'pytorch':
-        raise RuntimeError(
-            f'--launcher {launcher} needs CUDA devices on this stack; for CPU training '
-            'use --launcher pytorch (tools/dist_train.sh) or slurm (tools/slurm_train.sh).')
-    torch_dist.init_process_group(backend='gloo', init_method='env://')
-    os.environ.setdefault('LOCAL_RANK', '0')
-
-
-def finish_distributed() -> None:
-    """Leave the process group cleanly (torch warns, and gloo may abort, otherwise).
-
-    The barrier keeps a rank that finished first from tearing the group down
-    while another still talks to it.
-    """
-    if torch_dist.is_available() and torch_dist.is_initialized():
-        torch_dist.barrier()
-        torch_dist.destroy_process_group()
-
-
-# Runner.wrap_model builds `model_wrapper_cfg` from the default scope's registry.
-@MODEL_WRAPPERS.register_module()
-class DeviceAwareDistributedDataParallel(MMDistributedDataParallel):
-    """``MMDistributedDataParallel`` that also runs on CPU.
-
-    mmengine passes ``device_ids=[local_rank]`` to every DDP wrapper; torch
-    rejects device ids for CPU modules. For a module on CPU the ids are dropped
-    (DDP then all-reduces over gloo); on a GPU they pass through unchanged.
-
-    Args:
-        module (nn.Module): the model, already on its device.
-        device_ids (list[int], optional): as for ``DistributedDataParallel``.
-        **kwargs: the rest of ``MMDistributedDataParallel``'s arguments.
-    """
-
-    def __init__(self, module, device_ids=None, **kwargs):
-        first_param = next(module.parameters(), None)
-        if first_param is not None and first_param.device.type == 'cpu':
-            device_ids = None
-        super().__init__(module=module, device_ids=device_ids, **kwargs)
-
-
 def use_atomic_local_backend() -> None:
     """Make mmengine write local files (checkpoints included) atomically."""
     register_backend('local', AtomicLocalBackend, force=True, prefixes='')
@@ -185,6 +128,13 @@ def use_weights_only_local_loader() -> None:
                       stacklevel=2)
 
 
-allow_mmengine_checkpoints()
-use_atomic_local_backend()
-use_weights_only_local_loader()
+def setup_env() -> None:
+    """Apply the set-up above to this process; calling it again changes nothing more.
+
+    Call it once before building a Runner or loading a checkpoint through mmengine.
+    """
+    allow_mmengine_checkpoints()
+    use_atomic_local_backend()
+    if CheckpointLoader._schemes.get('') is not load_local_checkpoint:
+        use_weights_only_local_loader()
+    init_default_scope(SCOPE)

@@ -9,8 +9,8 @@ from mmengine.config import Config
 from mmengine.optim import OptimWrapper
 from mmpretrain.structures import DataSample
 
-from deitlt_mm.engine.compile_student import compile_student, pop_compile_cfg
 from deitlt_mm.registry import MODELS
+from deitlt_mm.runtime.compile_student import compile_student, pop_compile_cfg
 
 REPO = Path(__file__).resolve().parents[2]
 

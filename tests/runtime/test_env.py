@@ -1,18 +1,27 @@
-"""The mmengine-on-current-torch fixes of deitlt_mm.compat."""
+"""setup_env: the mmengine-on-current-torch set-up, applied only when asked for."""
+import json
 import os
 import pickle
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 import torch
 import torch.nn as nn
 from mmengine.config import Config
+from mmengine.fileio import get_file_backend
 from mmengine.logging.history_buffer import HistoryBuffer
-from mmengine.runner import Runner
+from mmengine.registry import DefaultScope
+from mmengine.runner import CheckpointLoader, Runner
 from mmengine.runner.checkpoint import _load_checkpoint
 
-from deitlt_mm.compat import init_distributed, use_weights_only_local_loader
 from deitlt_mm.errors import CheckpointError, CheckpointNotFoundError
+from deitlt_mm.fileio import AtomicLocalBackend
+from deitlt_mm.runtime.env import load_local_checkpoint, setup_env, use_weights_only_local_loader
 from tests._runner_configs import tiny_classifier_cfg
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 def _params(model):
@@ -99,17 +108,6 @@ def test_history_buffer_round_trip_weights_only(tmp_path):
     assert loaded.min() == 1.0 and loaded.current() == 2.0
 
 
-def test_init_distributed_without_launcher_is_a_no_op():
-    init_distributed('none')
-    assert not torch.distributed.is_initialized()
-
-
-def test_init_distributed_on_cpu_names_the_working_launcher(monkeypatch):
-    monkeypatch.setattr(torch.cuda, 'is_available', lambda: False)
-    with pytest.raises(RuntimeError, match='--launcher pytorch .* or slurm'):
-        init_distributed('mpi')
-
-
 def test_mmengine_loads_stay_weights_only_when_the_environment_disables_them(
         tmp_path, monkeypatch):
     """load_from, resume and init_cfg checkpoints go through mmengine's local loader."""
@@ -125,3 +123,76 @@ def test_mmengine_loads_stay_weights_only_when_the_environment_disables_them(
         _load_checkpoint(str(path), map_location='cpu')
     with pytest.raises(CheckpointNotFoundError, match='checkpoint not found: '):
         _load_checkpoint(str(tmp_path / 'none.pth'), map_location='cpu')
+
+
+# Run in a fresh interpreter: what mmengine / torch hold before and after `import deitlt_mm`,
+# then mmpretrain's own DeiT built in mmpretrain's scope, saved and loaded by mmengine.
+IMPORT_PROBE = '''
+import json, sys, tempfile, warnings
+import timm  # noqa
+import torch
+from mmengine.fileio import io as mmengine_io
+from mmengine.fileio.backends import registry_utils
+from mmengine.registry import DefaultScope
+from mmengine.runner import CheckpointLoader
+
+
+def state():
+    return dict(
+        backends={k: repr(v) for k, v in registry_utils.backends.items()},
+        prefixes={k: repr(v) for k, v in registry_utils.prefix_to_backends.items()},
+        backend_instances=sorted(map(repr, mmengine_io.backend_instances)),
+        loaders={k: repr(v) for k, v in CheckpointLoader._schemes.items()},
+        safe_globals=sorted(map(repr, torch.serialization.get_safe_globals())),
+        scope=repr(DefaultScope.get_current_instance()))
+
+
+# What mmpretrain itself loads (torch adds its DTensor classes as it imports them).
+with warnings.catch_warnings():
+    warnings.simplefilter('ignore')
+    from mmpretrain.utils import register_all_modules
+    register_all_modules(init_default_scope=False)
+before = state()
+import deitlt_mm  # noqa
+after = state()
+
+from mmengine.registry import init_default_scope
+from mmengine.runner import load_checkpoint, save_checkpoint
+from mmpretrain.registry import MODELS
+
+init_default_scope('mmpretrain')
+cfg = dict(type='ImageClassifier',
+           backbone=dict(type='DistilledVisionTransformer', arch='deit-tiny', img_size=32,
+                         patch_size=16),
+           head=dict(type='DeiTClsHead', num_classes=10, in_channels=192))
+model, again = MODELS.build(cfg), MODELS.build(cfg)
+path = tempfile.mkdtemp() + '/deit.pth'
+save_checkpoint(model.state_dict(), path)
+load_checkpoint(again, path, map_location='cpu', strict=True)
+same = all(torch.equal(a, b) for a, b in zip(model.state_dict().values(),
+                                              again.state_dict().values()))
+print(json.dumps(dict(before=before, after=after, backbone=type(model.backbone).__module__,
+                      loaded=same)))
+'''
+
+
+def test_importing_deitlt_mm_leaves_mmengine_and_torch_as_they_were():
+    """Importing registers components only; mmpretrain's DeiT still builds, saves and
+    loads through mmengine's own file backend and checkpoint loader."""
+    proc = subprocess.run([sys.executable, '-c', IMPORT_PROBE], capture_output=True,
+                          text=True, timeout=120, cwd=REPO)
+    assert proc.returncode == 0, proc.stderr
+    probe = json.loads(proc.stdout.splitlines()[-1])
+    assert probe['after'] == probe['before']
+    assert probe['backbone'].startswith('mmpretrain.')
+    assert probe['loaded']
+
+
+def test_setup_env_changes_what_importing_does_not():
+    """What the probe above compares is what setup_env sets (the test process has it)."""
+    assert HistoryBuffer in torch.serialization.get_safe_globals()
+    assert isinstance(get_file_backend('/tmp/x.pth'), AtomicLocalBackend)
+    assert CheckpointLoader._schemes[''] is load_local_checkpoint
+    assert DefaultScope.get_current_instance().scope_name == 'deitlt_mm'
+    setup_env()  # idempotent: still the same loader, no second warning
+    assert CheckpointLoader._schemes[''] is load_local_checkpoint

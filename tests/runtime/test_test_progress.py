@@ -4,7 +4,7 @@ from types import SimpleNamespace
 import pytest
 from mmengine.hooks import CheckpointHook, LoggerHook
 
-from deitlt_mm.engine.test_progress import log_test_progress
+from deitlt_mm.runtime.test_progress import log_test_progress
 
 
 @pytest.mark.parametrize('batches,configured,expected', [

@@ -11,7 +11,7 @@ import torch
 from mmengine.logging import MessageHub, MMLogger
 from mmengine.visualization import Visualizer
 
-from deitlt_mm.engine.runners import released_run_instances
+from deitlt_mm.runtime import released_run_instances
 
 REPO = Path(__file__).resolve().parents[2]
 SMOKE = str(REPO / 'configs' / 'smoke' / 'tiny_resnet_random_lt.py')
