@@ -31,9 +31,11 @@
    (``weights_only=True`` explicitly, one clear error for a missing, truncated,
    corrupt or code-carrying file).
 """
+import datetime
 import os
 import pickle
 import warnings
+from typing import Optional
 
 import numpy as np
 import torch
@@ -47,6 +49,7 @@ from mmengine.runner import CheckpointLoader
 
 from .fileio import AtomicLocalBackend, load_checkpoint_file
 from .registry import MODEL_WRAPPERS
+from .runtime.slurm import set_torch_env_from_slurm
 
 # torch's switch to full pickle loads where a call does not pass weights_only.
 NO_WEIGHTS_ONLY_ENV = 'TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD'
@@ -92,22 +95,27 @@ def allow_mmengine_checkpoints() -> None:
     torch.serialization.add_safe_globals(MMENGINE_CHECKPOINT_GLOBALS)
 
 
-def init_distributed(launcher: str) -> None:
+def init_distributed(launcher: str, timeout_s: Optional[float] = None) -> None:
     """Start the process group on CPU, where mmengine's launchers cannot.
 
     Call before building the Runner. With CUDA, or with ``launcher='none'``, this
     does nothing and mmengine initialises NCCL as usual. On CPU with the
     ``pytorch`` launcher (torchrun) it joins a gloo group from the ``env://``
-    variables torchrun sets; mmengine then sees an initialised group and skips
-    its ``torch.cuda.set_device`` call.
+    variables torchrun sets, with the ``slurm`` launcher from Slurm's
+    (:func:`deitlt_mm.runtime.slurm.set_torch_env_from_slurm`); mmengine then sees
+    an initialised group and skips its ``torch.cuda.set_device`` call.
+    ``timeout_s`` (``env_cfg.dist_cfg.timeout``, which mmengine passes on GPUs) bounds
+    every collective; None keeps torch's default.
     """
     if launcher == 'none' or torch.cuda.is_available() or is_distributed():
         return
-    if launcher != 'pytorch':
-        raise RuntimeError(
-            f'--launcher {launcher} needs CUDA devices on this stack; for CPU training '
-            'use --launcher pytorch (tools/dist_train.sh runs torchrun).')
-    torch_dist.init_process_group(backend='gloo', init_method='env://')
+    if launcher == 'slurm':
+        set_torch_env_from_slurm()
+    elif launcher != 'pytorch':
+        raise RuntimeError(f'--launcher {launcher} is not supported on CPU; use pytorch '
+                           '(tools/dist_train.sh) or slurm (tools/slurm_train.sh).')
+    timeout = None if timeout_s is None else datetime.timedelta(seconds=timeout_s)
+    torch_dist.init_process_group(backend='gloo', init_method='env://', timeout=timeout)
     os.environ.setdefault('LOCAL_RANK', '0')
 
 

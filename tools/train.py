@@ -15,7 +15,9 @@ from deitlt_mm.config_checks import check_cfg_options, load_config  # noqa: E402
 from deitlt_mm.errors import exit_on_run_error  # noqa: E402
 from deitlt_mm.engine.runners import released_run_instances  # noqa: E402
 from deitlt_mm.engine.compile_student import compile_student, pop_compile_cfg  # noqa: E402
+from deitlt_mm.engine.hooks import PreemptionCheckpointHook  # noqa: E402
 from deitlt_mm.engine.optimizers import enable_mixed_precision  # noqa: E402
+from deitlt_mm.runtime.preemption import exit_for_requeue_on_preemption  # noqa: E402
 from deitlt_mm.engine.vis_backends import (  # noqa: E402
     VIS_BACKENDS,
     add_vis_backends,
@@ -112,7 +114,10 @@ def main(argv=None):
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
     if compile_cfg is not None:
         compile_student(runner.model, compile_cfg)
-    runner.train()
+    # SIGTERM / SIGUSR1 (Slurm preemption): checkpoint at the iteration, exit status 75.
+    runner.register_hook(PreemptionCheckpointHook(), priority='LOWEST')
+    with exit_for_requeue_on_preemption():
+        runner.train()
     # Only after success: on an error a barrier would wait for ranks still training.
     finish_distributed()
 

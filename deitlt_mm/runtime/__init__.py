@@ -1,0 +1,1 @@
+"""Run lifecycle around mmengine's Runner: environment, distribution, signals, locks."""
