@@ -2,8 +2,8 @@ from .atomic_checkpoint_hook import AtomicCheckpointHook
 from .drw_hook import DRWHook
 from .epoch_accumulation_hook import EpochAccumulationHook
 from .non_finite_check_hook import NonFiniteCheckHook
-from .preemption_checkpoint_hook import PreemptionCheckpointHook
 from .num_classes_check_hook import NumClassesCheckHook
+from .preemption_checkpoint_hook import PreemptionCheckpointHook
 from .reseed_hook import ReseedHook
 from .sam_rho_hook import SAMRhoHook
 from .train_class_counts_hook import TrainClassCountsHook

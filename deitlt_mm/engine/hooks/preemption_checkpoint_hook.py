@@ -11,8 +11,11 @@ from mmengine.hooks import Hook
 
 from ...fileio import atomic_write
 from ...registry import HOOKS
-from ...runtime.preemption import (TrainingPreempted, ignore_preemption_in_workers,
-                                   preemption_signal)
+from ...runtime.preemption import (
+    TrainingPreempted,
+    ignore_preemption_in_workers,
+    preemption_signal,
+)
 
 # `preempted_iter_<completed iterations>.pth` in the work dir.
 PREEMPTED_CHECKPOINT = 'preempted_iter_{}.pth'
