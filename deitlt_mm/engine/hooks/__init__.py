@@ -1,4 +1,5 @@
 from .atomic_checkpoint_hook import AtomicCheckpointHook
+from .best_numbers_hook import BestNumbersHook
 from .drw_hook import DRWHook
 from .epoch_accumulation_hook import EpochAccumulationHook
 from .non_finite_check_hook import NonFiniteCheckHook
@@ -9,7 +10,7 @@ from .sam_rho_hook import SAMRhoHook
 from .train_class_counts_hook import TrainClassCountsHook
 
 __all__ = [
-    'AtomicCheckpointHook', 'DRWHook', 'EpochAccumulationHook', 'NonFiniteCheckHook',
-    'NumClassesCheckHook', 'PreemptionCheckpointHook', 'ReseedHook', 'SAMRhoHook',
-    'TrainClassCountsHook'
+    'AtomicCheckpointHook', 'BestNumbersHook', 'DRWHook', 'EpochAccumulationHook',
+    'NonFiniteCheckHook', 'NumClassesCheckHook', 'PreemptionCheckpointHook', 'ReseedHook',
+    'SAMRhoHook', 'TrainClassCountsHook'
 ]
