@@ -18,6 +18,7 @@ from deitlt_mm.engine.compile_student import compile_student, pop_compile_cfg  #
 from deitlt_mm.engine.hooks import PreemptionCheckpointHook  # noqa: E402
 from deitlt_mm.engine.optimizers import enable_mixed_precision  # noqa: E402
 from deitlt_mm.runtime.preemption import exit_for_requeue_on_preemption  # noqa: E402
+from deitlt_mm.runtime.work_dir_lock import hold_work_dir  # noqa: E402
 from deitlt_mm.engine.vis_backends import (  # noqa: E402
     VIS_BACKENDS,
     add_vis_backends,
@@ -106,6 +107,15 @@ def account_for_accumulation(cfg: Config) -> None:
 def main(argv=None):
     args = parse_args(argv)
     cfg = merge_args(load_config(args.config), args)
+    # One run per work dir: rank 0 holds its lock for the whole run.
+    rank = 0 if args.launcher == 'none' else int(
+        os.environ.get('RANK', os.environ.get('SLURM_PROCID', '0')))
+    with hold_work_dir(cfg.work_dir, take=rank == 0):
+        train(cfg, args)
+
+
+def train(cfg, args):
+    """Build the runner from the merged config and train (on rank 0 under the lock)."""
     check_teacher_class_map(cfg)
     check_vis_backends(cfg)
     # `compile` compiles the student network, not mmengine's whole train_step.
