@@ -15,9 +15,10 @@ from deitlt_mm.config_checks import check_cfg_options, load_config  # noqa: E402
 from deitlt_mm.errors import exit_on_run_error  # noqa: E402
 from deitlt_mm.engine.runners import released_run_instances  # noqa: E402
 from deitlt_mm.engine.compile_student import compile_student, pop_compile_cfg  # noqa: E402
-from deitlt_mm.engine.hooks import PreemptionCheckpointHook  # noqa: E402
+from deitlt_mm.engine.hooks import PreemptionCheckpointHook, RankPhaseHook  # noqa: E402
 from deitlt_mm.engine.optimizers import enable_mixed_precision  # noqa: E402
 from deitlt_mm.runtime.preemption import exit_for_requeue_on_preemption  # noqa: E402
+from deitlt_mm.runtime.rank_watchdog import DEFAULT_TIMEOUT_S, watch_ranks  # noqa: E402
 from deitlt_mm.runtime.work_dir_lock import hold_work_dir  # noqa: E402
 from deitlt_mm.engine.vis_backends import (  # noqa: E402
     VIS_BACKENDS,
@@ -120,13 +121,18 @@ def train(cfg, args):
     check_vis_backends(cfg)
     # `compile` compiles the student network, not mmengine's whole train_step.
     compile_cfg = pop_compile_cfg(cfg)
-    init_distributed(args.launcher)
+    # Collectives and the rank watchdog give up after this (seconds), not torch's 30 min.
+    dist_cfg = cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})
+    dist_cfg.setdefault('timeout', DEFAULT_TIMEOUT_S)
+    init_distributed(args.launcher, dist_cfg['timeout'])
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
     if compile_cfg is not None:
         compile_student(runner.model, compile_cfg)
     # SIGTERM / SIGUSR1 (Slurm preemption): checkpoint at the iteration, exit status 75.
     runner.register_hook(PreemptionCheckpointHook(), priority='LOWEST')
-    with exit_for_requeue_on_preemption():
+    # A dead or frozen rank stops every rank within the timeout, with one line naming it.
+    runner.register_hook(RankPhaseHook(), priority='VERY_HIGH')
+    with exit_for_requeue_on_preemption(), watch_ranks(dist_cfg['timeout']):
         runner.train()
     # Only after success: on an error a barrier would wait for ranks still training.
     finish_distributed()
