@@ -104,9 +104,10 @@ def test_init_distributed_without_launcher_is_a_no_op():
     assert not torch.distributed.is_initialized()
 
 
-def test_init_distributed_on_cpu_names_the_working_launcher(monkeypatch):
+def test_init_distributed_with_slurm_on_cpu_needs_a_slurm_task(monkeypatch):
     monkeypatch.setattr(torch.cuda, 'is_available', lambda: False)
-    with pytest.raises(RuntimeError, match='--launcher pytorch'):
+    monkeypatch.delenv('SLURM_PROCID', raising=False)
+    with pytest.raises(RuntimeError, match='--launcher slurm outside a Slurm task'):
         init_distributed('slurm')
 
 

@@ -92,11 +92,15 @@ class RankWatchdog:
             except Exception as error:  # the store's host (rank 0 or the launcher) is gone
                 if self.stopping.is_set():
                     return
-                self.verdict = (f'the process group\'s store at {os.environ["MASTER_ADDR"]}:'
-                                f'{os.environ["MASTER_PORT"]} is unreachable ({error}); rank 0 '
-                                f'or the launcher stopped; stopping rank {self.rank}')
+                self.verdict = self.unreachable(error)
             if self.verdict is not None and not self.stopping.is_set():
                 self.exit()
+
+    def unreachable(self, error: Exception) -> str:
+        """The line for a store that cannot be reached (its host is gone)."""
+        return (f'the process group\'s store at {os.environ.get("MASTER_ADDR")}:'
+                f'{os.environ.get("MASTER_PORT")} is unreachable ({error}); rank 0 or the '
+                f'launcher stopped; stopping rank {self.rank}')
 
     def exit(self) -> None:
         print(f'error: {self.verdict}', file=sys.stderr, flush=True)

@@ -2,6 +2,13 @@
 import os
 import re
 
+from ..errors import RunError
+
+
+class SlurmTaskError(RunError, RuntimeError):
+    """``--launcher slurm`` in a process that Slurm did not start."""
+
+
 # mmengine's default for Slurm jobs (mmengine.dist.utils._init_dist_slurm).
 DEFAULT_MASTER_PORT = '29500'
 
@@ -31,10 +38,10 @@ def set_torch_env_from_slurm() -> None:
     (``MASTER_ADDR``, ``MASTER_PORT``) are kept.
 
     Raises:
-        RuntimeError: outside a Slurm task (no ``SLURM_PROCID``).
+        SlurmTaskError: outside a Slurm task (no ``SLURM_PROCID``).
     """
     if 'SLURM_PROCID' not in os.environ:
-        raise RuntimeError('--launcher slurm outside a Slurm task: SLURM_PROCID is not set '
+        raise SlurmTaskError('--launcher slurm outside a Slurm task: SLURM_PROCID is not set '
                            '(start the run with srun, e.g. tools/slurm_train.sh).')
     os.environ['RANK'] = os.environ['SLURM_PROCID']
     os.environ['WORLD_SIZE'] = os.environ['SLURM_NTASKS']

@@ -8,9 +8,11 @@ written or executed that should not be.
 """
 import copy
 import errno
+import json
 import os
 import re
 import sys
+import time
 import warnings
 from pathlib import Path
 from types import SimpleNamespace
@@ -40,6 +42,9 @@ from deitlt_mm.fileio import (
 )
 from deitlt_mm.models.utils import extract_state_dict, load_converted_state_dict
 from deitlt_mm.registry import DATASETS, MODELS
+from deitlt_mm.runtime.rank_watchdog import RankWatchdog
+from deitlt_mm.runtime.slurm import set_torch_env_from_slurm
+from deitlt_mm.runtime.work_dir_lock import hold_work_dir
 
 REPO = Path(__file__).resolve().parents[2]
 DOC = REPO / 'docs' / 'bad_inputs.md'
@@ -135,6 +140,29 @@ def _weights_only_env_warning(monkeypatch):
     return str(caught[0].message)
 
 
+def _work_dir_in_use(tmp_path):
+    work = tmp_path / 'locked'
+    with hold_work_dir(str(work)):  # this process holds it: a live run
+        return _raised(lambda: hold_work_dir(str(work)).__enter__())
+
+
+def _rank_stopped():
+    watchdog = RankWatchdog.__new__(RankWatchdog)
+    watchdog.rank, watchdog.world_size, watchdog.timeout_s, watchdog.seen = 0, 2, 0.0, {}
+    watchdog.store = torch.distributed.HashStore()
+    watchdog.store.set('beat/1', json.dumps(dict(count=3, pid=4321, host='node2',
+                                                 phase='training epoch 3, iteration 120')))
+    assert watchdog._check() is None  # first sight of the heartbeat
+    time.sleep(0.01)
+    return watchdog._check()
+
+
+def _store_unreachable():
+    watchdog = RankWatchdog.__new__(RankWatchdog)
+    watchdog.rank = 1
+    return watchdog.unreachable(RuntimeError('Connection reset by peer'))
+
+
 def producers(tmp_path, monkeypatch):
     """``{id: () -> message}``: the real code behind every row of the table."""
     (tmp_path / 'a_file').write_text('x')
@@ -161,6 +189,12 @@ def producers(tmp_path, monkeypatch):
                                                                 data_root='data/cifar10')),
         'ckpt-missing': lambda: _raised(load_checkpoint_file, 'work_dirs/x/epoch_9.pth'),
         'ckpt-workdir-empty': lambda: _raised(resolve_checkpoint_path, tmp_path),
+        'best-ckpt-missing': lambda: _raised(resolve_checkpoint_path, tmp_path, 'best'),
+        'work-dir-in-use': lambda: _work_dir_in_use(tmp_path),
+        'slurm-no-task': lambda: (monkeypatch.delenv('SLURM_PROCID', raising=False),
+                                  _raised(set_torch_env_from_slurm))[1],
+        'rank-stopped': _rank_stopped,
+        'store-unreachable': _store_unreachable,
         'teacher-missing': lambda: _raised(MODELS.build, dict(
             type='DistillClassifier', backbone=dict(type='ResNetCifarOptionA', depth=8),
             teacher=dict(type='ImageClassifier'), teacher_checkpoint='teachers/r32.pth')),
