@@ -191,20 +191,30 @@ def _download_once(url: str, cached: Path) -> None:
             f'network, or download the file yourself and pass its path') from error
 
 
-def resolve_checkpoint_path(path: PathLike) -> str:
+def resolve_checkpoint_path(path: PathLike, which: str = 'latest') -> str:
     """A checkpoint file's path: ``path`` itself; for an ``http(s)://`` address the
-    local copy of :func:`download_checkpoint`; or for a work dir of
-    ``tools/train.py`` the latest checkpoint, the one its ``last_checkpoint`` file names
-    (what ``--resume`` takes).
+    local copy of :func:`download_checkpoint`; or for a work dir of ``tools/train.py``
+    its latest checkpoint, the one its ``last_checkpoint`` file names (what ``--resume``
+    takes), or with ``which='best'`` its best one, the ``best_<key>_epoch_<n>.pth`` that
+    ``CheckpointHook(save_best=<key>)`` keeps.
 
     Raises:
         CheckpointNotFoundError: ``path`` does not exist, is a work dir without a
-            ``last_checkpoint`` file, or that file names a missing checkpoint; or the
-            address cannot be downloaded.
+            ``last_checkpoint`` file (without one best checkpoint), or that file names a
+            missing checkpoint; or the address cannot be downloaded.
     """
     if is_url(path):
         return download_checkpoint(path)
     path = Path(path)
+    if path.is_dir() and which == 'best':
+        best = sorted(path.glob('best_*.pth'))
+        if len(best) != 1:
+            found = ', '.join(p.name for p in best) or 'none'
+            raise CheckpointNotFoundError(
+                f'no single best checkpoint in work dir {path} (best_*.pth files: {found}); '
+                'configs with default_hooks.checkpoint.save_best keep one, from the first '
+                'validation on; pass --which latest or a checkpoint file')
+        return str(best[0])
     if path.is_dir():
         latest = find_latest_checkpoint(str(path))  # mmengine's reader of last_checkpoint
         if not latest:

@@ -189,3 +189,18 @@ def test_a_work_dir_stands_for_the_checkpoint_its_last_checkpoint_names(tmp_path
         resolve_checkpoint_path(tmp_path)
     with pytest.raises(CheckpointNotFoundError, match=f'^checkpoint not found: {checkpoint}$'):
         resolve_checkpoint_path(checkpoint)
+
+
+def test_resolve_checkpoint_path_best_or_latest_of_a_work_dir(tmp_path):
+    from deitlt_mm.errors import CheckpointNotFoundError
+    from deitlt_mm.fileio import resolve_checkpoint_path
+    latest = tmp_path / 'epoch_9.pth'
+    latest.write_bytes(b'x')
+    (tmp_path / 'last_checkpoint').write_text(str(latest))
+    with pytest.raises(CheckpointNotFoundError, match=r'no single best checkpoint in work dir '
+                       r'.* \(best_\*\.pth files: none\); configs with'):
+        resolve_checkpoint_path(tmp_path, 'best')
+    best = tmp_path / 'best_long_tail_avg_top1_epoch_4.pth'
+    best.write_bytes(b'x')
+    assert resolve_checkpoint_path(tmp_path, 'best') == str(best)
+    assert resolve_checkpoint_path(tmp_path) == str(latest)

@@ -39,7 +39,10 @@ def parse_args(argv=None):
     parser.add_argument('config', help='config file path')
     parser.add_argument('checkpoint', help='checkpoint file or http(s):// address, or a '
                         'training work dir (its latest checkpoint, named in its '
-                        'last_checkpoint file)')
+                        'last_checkpoint file, or its best with --which best)')
+    parser.add_argument('--which', choices=['latest', 'best'], default='latest',
+                        help='for a work dir: its latest checkpoint, or its best one '
+                        '(best_*.pth, kept by configs with checkpoint save_best)')
     parser.add_argument('--out', help='write all metrics to this JSON file')
     parser.add_argument('--work-dir', help='folder for the test logs '
                         '(default: ./work_dirs/<config name>)')
@@ -60,7 +63,7 @@ def parse_args(argv=None):
 @tool_run()
 def main(argv=None):
     args = parse_args(argv)
-    args.checkpoint = resolve_checkpoint_path(args.checkpoint)
+    args.checkpoint = resolve_checkpoint_path(args.checkpoint, args.which)
     if args.out:
         check_writable(args.out, what='--out')
     cfg = prepare_cfg(load_config(args.config), args, mode='test')

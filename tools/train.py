@@ -6,11 +6,10 @@ from mmengine.config import DictAction
 
 from deitlt_mm.runtime import (
     VIS_BACKENDS,
-    build_runner,
-    finish_distributed,
     load_config,
     prepare_cfg,
     tool_run,
+    train,
 )
 
 
@@ -55,10 +54,7 @@ def parse_args(argv=None):
 def main(argv=None):
     args = parse_args(argv)
     cfg = prepare_cfg(load_config(args.config), args, mode='train')
-    runner = build_runner(cfg, verbose=args.verbose)
-    runner.train()
-    # Only after success: on an error a barrier would wait for ranks still training.
-    finish_distributed()
+    train(cfg, verbose=args.verbose)
 
 
 if __name__ == '__main__':

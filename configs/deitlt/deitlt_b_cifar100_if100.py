@@ -24,3 +24,9 @@ model = dict(
 
 # Class-balanced distillation weights (DRW) and no Mixup/CutMix from epoch 1100 on.
 custom_hooks = [dict(type='DRWHook', drw=1100, no_mixup_drw=True)]
+
+# The paper reports the best epoch: keep its checkpoint (by AVG top-1, a tie keeps the
+# earlier epoch) and log its numbers (BEST NUMBERS: CLS / DIST / AVG, head / mid / tail).
+default_hooks = dict(
+    checkpoint=dict(save_best='long_tail/avg/top1', rule='greater'),
+    best_numbers=dict(type='BestNumbersHook', key='long_tail/avg/top1'))

@@ -19,3 +19,8 @@ custom_hooks = [dict(type='DRWHook', drw=1100, no_mixup_drw=True)]
 
 # Imbalance factor 50 (exp profile): the rarest class keeps 1/50 of the largest one's images.
 train_dataloader = dict(dataset=dict(imb_factor=0.02))
+# The paper reports the best epoch: keep its checkpoint (by AVG top-1, a tie keeps the
+# earlier epoch) and log its numbers (BEST NUMBERS: CLS / DIST / AVG, head / mid / tail).
+default_hooks = dict(
+    checkpoint=dict(save_best='long_tail/avg/top1', rule='greater'),
+    best_numbers=dict(type='BestNumbersHook', key='long_tail/avg/top1'))

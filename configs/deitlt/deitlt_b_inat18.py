@@ -49,3 +49,9 @@ train_cfg = dict(max_epochs=max_epochs)
 # DRW: the reference's sh/train_inat.sh does not pass --no-mixup-drw (its CIFAR scripts
 # do).
 custom_hooks = [dict(type='DRWHook', drw=900, no_mixup_drw=False)]
+
+# The paper reports the best epoch: keep its checkpoint (by AVG top-1, a tie keeps the
+# earlier epoch) and log its numbers (BEST NUMBERS: CLS / DIST / AVG, head / mid / tail).
+default_hooks = dict(
+    checkpoint=dict(save_best='long_tail/avg/top1', rule='greater'),
+    best_numbers=dict(type='BestNumbersHook', key='long_tail/avg/top1'))

@@ -8,7 +8,7 @@ from .config import check_cfg_options, load_config, prepare_cfg
 from .console import QuietConsoleRunner, quiet_console
 from .distributed import finish_distributed, init_distributed
 from .env import setup_env
-from .lifecycle import build_runner, tool_run
+from .lifecycle import build_runner, tool_run, train
 from .run_instances import released_run_instances
 from .test_progress import log_test_progress
 from .vis_backends import VIS_BACKENDS
@@ -16,5 +16,6 @@ from .vis_backends import VIS_BACKENDS
 __all__ = [
     'QuietConsoleRunner', 'VIS_BACKENDS', 'build_runner', 'check_cfg_options',
     'finish_distributed', 'init_distributed', 'load_config', 'log_test_progress',
-    'prepare_cfg', 'quiet_console', 'released_run_instances', 'setup_env', 'tool_run'
+    'prepare_cfg', 'quiet_console', 'released_run_instances', 'setup_env', 'tool_run',
+    'train'
 ]

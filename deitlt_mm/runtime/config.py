@@ -18,6 +18,7 @@ from mmengine.runner import Runner
 from ..datasets.class_map_file import check_teacher_class_map
 from ..engine.optimizers import apply_default_precision
 from ..errors import ConfigError
+from .rank_watchdog import DEFAULT_TIMEOUT_S
 from .student_cfg import score_without_missing_teacher
 from .vis_backends import add_vis_backends, check_vis_backends
 
@@ -75,6 +76,10 @@ def prepare_cfg(cfg: Config, args, mode: str = 'train') -> Config:
     if args.cfg_options is not None:
         check_cfg_options(cfg, args.cfg_options)
         cfg.merge_from_dict(args.cfg_options)
+    # Collectives and the rank watchdog give up after this many seconds (a dead rank
+    # ends the job in minutes, not after torch's 30); mmengine passes it to NCCL too.
+    dist_cfg = cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})
+    dist_cfg.setdefault('timeout', DEFAULT_TIMEOUT_S)
     if mode == 'train':
         add_vis_backends(cfg, args.vis_backend)
         if args.auto_scale_lr:

@@ -39,6 +39,8 @@ NO_DISTILL = ('deitlt/baselines/*_no_distill.py', 'demo/deit_tiny_fmnist_lt_no_d
 CIFAR_LIKE = ('deitlt/*cifar*', 'deitlt/baselines/*', 'demo/*', 'teachers/resnet32_*')
 LONG_TAIL_EVAL = ('deitlt/*', 'demo/*', 'teachers/*')
 EVERY = ('*', )
+# The paper configs, and the baselines that inherit one (those with a DIST token).
+PAPER = ('deitlt/deitlt_b_*', 'deitlt/baselines/*_dist_token_labels.py')
 STUDENT_SCHEDULE = ('deitlt/*', 'demo/deit*')
 ORIGINAL_ORDER_TEACHER = ('deitlt/deitlt_b_imagenetlt.py', 'deitlt/deitlt_b_inat18.py')
 STUDENT_ORDER_TEACHER = ('deitlt/deitlt_b_cifar*', 'deitlt/baselines/*_dist_token_labels.py',
@@ -99,6 +101,12 @@ CHANGED = [
     (EVERY, 'default_hooks.non_finite_check', ABSENT, dict(type='NonFiniteCheckHook')),
     # Accumulation windows restart every epoch, as in the reference's engine.py.
     (EVERY, 'default_hooks.accumulation', ABSENT, dict(type='EpochAccumulationHook')),
+    # The paper's numbers are the best epoch's: its checkpoint (by AVG top-1) and its
+    # numbers in the log.
+    (PAPER, 'default_hooks.checkpoint.save_best', ABSENT, 'long_tail/avg/top1'),
+    (PAPER, 'default_hooks.checkpoint.rule', ABSENT, 'greater'),
+    (PAPER, 'default_hooks.best_numbers', ABSENT,
+     dict(type='BestNumbersHook', key='long_tail/avg/top1')),
     # Issue 12: merged optimizer groups with fused AdamW, and Mixup without its batch
     # temporaries (bit-identical to mmpretrain's), in every config of the student schedule.
     (STUDENT_SCHEDULE, 'optim_wrapper.constructor', ABSENT,

@@ -53,7 +53,7 @@ def hooked_weights(hook):
     steps = []
     original_step = optimizer.step
     for epoch in range(EPOCHS):
-        runner.iter = epoch * ITERS_PER_EPOCH
+        runner.epoch, runner.iter = epoch, epoch * ITERS_PER_EPOCH
         if hook is not None:
             hook.before_train_epoch(runner)
         for i, batch in enumerate(batches(epoch)):
@@ -70,6 +70,23 @@ def test_steps_and_weights_equal_the_reference_loop():
     assert steps == reference_steps == [(e, i) for e in range(EPOCHS) for i in (3, 6)]
     for ours_param, reference_param in zip(ours.parameters(), reference.parameters()):
         torch.testing.assert_close(ours_param, reference_param, rtol=0, atol=1e-7)
+
+
+def test_an_epoch_resumed_in_its_middle_keeps_its_windows():
+    # PreemptionCheckpointHook resumes epoch 1 after its 4 first batches (one window).
+    wrapper = OptimWrapper(torch.optim.SGD(nn.Linear(3, 1).parameters(), lr=0.1),
+                           accumulative_counts=ACCUMULATION)
+    runner = SimpleNamespace(optim_wrapper=wrapper, train_dataloader=[None] * ITERS_PER_EPOCH,
+                             train_loop=object.__new__(EpochBasedTrainLoop),
+                             max_iters=EPOCHS * ITERS_PER_EPOCH, epoch=1,
+                             iter=ITERS_PER_EPOCH + 4)
+    EpochAccumulationHook().before_train_epoch(runner)
+    assert (wrapper._inner_count, wrapper._max_counts) == (4, ITERS_PER_EPOCH)
+    updates = []
+    for _ in range(ITERS_PER_EPOCH - 4):
+        wrapper._inner_count += 1  # as OptimWrapper.backward counts
+        updates.append(wrapper.should_update())
+    assert updates == [False, False, True]  # the epoch's last, shorter window steps
 
 
 def test_without_the_hook_windows_cross_epoch_ends():

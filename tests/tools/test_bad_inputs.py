@@ -8,9 +8,11 @@ written or executed that should not be.
 """
 import copy
 import errno
+import json
 import os
 import re
 import sys
+import time
 import warnings
 from functools import partial
 from pathlib import Path
@@ -42,7 +44,9 @@ from deitlt_mm.registry import DATASETS, MODELS
 from deitlt_mm.runtime import vis_backends
 from deitlt_mm.runtime.config import check_cfg_options, load_config
 from deitlt_mm.runtime.env import use_weights_only_local_loader
-from deitlt_mm.slurm_env import set_torch_env_from_slurm
+from deitlt_mm.runtime.rank_watchdog import RankWatchdog
+from deitlt_mm.runtime.slurm import set_torch_env_from_slurm
+from deitlt_mm.runtime.work_dir_lock import hold_work_dir
 from tests._data_roots import defect_message
 from tests._http_server import serve_folder
 from tests._stub_data import write_cifar
@@ -147,6 +151,29 @@ def _download_missing_file(tmp_path, monkeypatch):
         return _raised(load_checkpoint_file, f'{base}/no_such_teacher.pth.tar')
 
 
+def _work_dir_in_use(tmp_path):
+    work = tmp_path / 'locked'
+    with hold_work_dir(str(work)):  # this process holds it: a live run
+        return _raised(lambda: hold_work_dir(str(work)).__enter__())
+
+
+def _rank_stopped():
+    watchdog = RankWatchdog.__new__(RankWatchdog)
+    watchdog.rank, watchdog.world_size, watchdog.timeout_s, watchdog.seen = 0, 2, 0.0, {}
+    watchdog.store = torch.distributed.HashStore()
+    watchdog.store.set('beat/1', json.dumps(dict(count=3, pid=4321, host='node2',
+                                                 phase='training epoch 3, iteration 120')))
+    assert watchdog._check() is None  # first sight of the heartbeat
+    time.sleep(0.01)
+    return watchdog._check()
+
+
+def _store_unreachable():
+    watchdog = RankWatchdog.__new__(RankWatchdog)
+    watchdog.rank = 1
+    return watchdog.unreachable(RuntimeError('Connection reset by peer'))
+
+
 def producers(tmp_path, monkeypatch):
     """``{id: () -> message}``: the real code behind every row of the table."""
     (tmp_path / 'a_file').write_text('x')
@@ -173,6 +200,10 @@ def producers(tmp_path, monkeypatch):
             type='CIFAR10LT', data_root='data/cifar10', download=False)),
         'ckpt-missing': lambda: _raised(load_checkpoint_file, 'work_dirs/x/epoch_9.pth'),
         'ckpt-workdir-empty': lambda: _raised(resolve_checkpoint_path, tmp_path),
+        'best-ckpt-missing': lambda: _raised(resolve_checkpoint_path, tmp_path, 'best'),
+        'work-dir-in-use': lambda: _work_dir_in_use(tmp_path),
+        'rank-stopped': _rank_stopped,
+        'store-unreachable': _store_unreachable,
         'teacher-missing': lambda: _raised(MODELS.build, dict(
             type='DistillClassifier', backbone=dict(type='ResNetCifarOptionA', depth=8),
             teacher=dict(type='ImageClassifier'), teacher_checkpoint='teachers/r32.pth')),

@@ -41,8 +41,11 @@ class EpochAccumulationHook(Hook):
         # would also repeat its BatchNorm warning every epoch): count from the epoch's
         # start, the window ends at the epoch's last iteration, and with no "remainder"
         # every loss is divided by accumulative_counts, the last window's too.
-        wrapper._inner_count = 0
+        # An epoch resumed in its middle (PreemptionCheckpointHook) counts the
+        # iterations it has done: its windows keep their places.
+        epoch_start = runner.epoch * len(runner.train_dataloader)
+        wrapper._inner_count = runner.iter - epoch_start
         # The epoch's iterations: all batches, or what is left of a budget in iterations
         # (IterBudgetTrainLoop cuts its last epoch at max_iters).
-        wrapper._max_counts = min(len(runner.train_dataloader), runner.max_iters - runner.iter)
+        wrapper._max_counts = min(len(runner.train_dataloader), runner.max_iters - epoch_start)
         wrapper._remainder_counts = 0

@@ -16,7 +16,7 @@ import shutil
 import subprocess
 from collections.abc import MutableMapping
 
-from .errors import ConfigValueError
+from ..errors import ConfigValueError
 
 # torch.distributed's default port, which mmengine's slurm launcher falls back to.
 DEFAULT_MASTER_PORT = '29500'

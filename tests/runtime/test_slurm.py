@@ -1,9 +1,9 @@
-"""Slurm's task variables mapped to torch's env:// ones (deitlt_mm.slurm_env)."""
+"""Slurm's task variables mapped to torch's env:// ones (deitlt_mm.runtime.slurm)."""
 import pytest
 
-from deitlt_mm import slurm_env
 from deitlt_mm.errors import ConfigValueError
-from deitlt_mm.slurm_env import first_host, set_torch_env_from_slurm
+from deitlt_mm.runtime import slurm as slurm_env
+from deitlt_mm.runtime.slurm import first_host, set_torch_env_from_slurm
 
 
 @pytest.mark.parametrize('node_list, host', [
