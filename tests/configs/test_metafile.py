@@ -87,3 +87,7 @@ def test_readme_paper_table_shows_the_metafile_numbers():
         metadata, (result, ) = models[name]['Metadata'], models[name]['Results']
         assert cells[2] == f"{metadata['Epochs']} / {metadata['DRW Epoch']}", name
         assert cells[-2] == ' / '.join(str(result['Metrics'][m]) for m in METRICS), name
+        # The links: the published student and teacher of the metafile.
+        converted = models[name]['Converted From']
+        assert cells[-1] == (f"[student]({models[name]['Weights']}), "
+                             f"[teacher]({converted['Teacher Weights']})"), name

@@ -1,4 +1,7 @@
-"""Every new tool's --help says what it writes or prints."""
+"""Every new tool's --help says what it writes or prints; tools import the installed package."""
+import re
+from pathlib import Path
+
 import pytest
 
 from tests._tools import load_tool
@@ -24,3 +27,14 @@ def test_help_explains_the_output(tool, promises, capsys):
     text = ' '.join(capsys.readouterr().out.split())
     for promise in promises:
         assert promise in text, promise
+
+
+def test_tools_and_package_import_deitlt_mm_as_installed():
+    # The package is installed (pip install -e .): no script puts the repository on
+    # sys.path, so every tool imports the same deitlt_mm as a user's own code.
+    repo = Path(__file__).resolve().parents[2]
+    editing = [str(path.relative_to(repo)) for folder in ('tools', 'deitlt_mm')
+               for path in sorted((repo / folder).rglob('*.py'))
+               if re.search(r'sys\.path\.(insert|append)|sys\.path\s*=|sys\.path\s*\+=',
+                            path.read_text())]
+    assert editing == []

@@ -9,12 +9,9 @@ overall / head / mid / tail top-1 %, the paper's AVG for that config
 publishes AVG only.
 """
 import argparse
-import os.path as osp
-import sys
 
-sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
-from deitlt_mm.analysis.paper_comparison import compare_to_paper  # noqa: E402
-from deitlt_mm.errors import exit_on_run_error  # noqa: E402
+from deitlt_mm.analysis.paper_comparison import compare_to_paper
+from deitlt_mm.errors import exit_on_run_error
 
 
 def parse_args(argv=None):
