@@ -11,9 +11,9 @@ import argparse
 from mmengine.config import DictAction
 from mmengine.registry import init_default_scope
 
-from deitlt_mm.config_checks import check_cfg_options, load_config
 from deitlt_mm.datasets.data_check import check_data, format_reports
 from deitlt_mm.errors import exit_on_run_error
+from deitlt_mm.runtime import check_cfg_options, load_config
 
 
 def parse_args(argv=None):
