@@ -38,3 +38,15 @@ def test_tools_and_package_import_deitlt_mm_as_installed():
                if re.search(r'sys\.path\.(insert|append)|sys\.path\s*=|sys\.path\s*\+=',
                             path.read_text())]
     assert editing == []
+
+
+TOOLS = Path(__file__).resolve().parents[2] / 'tools'
+
+
+@pytest.mark.parametrize('tool', sorted(str(path.relative_to(TOOLS))
+                                        for path in TOOLS.rglob('*.py')))
+def test_every_tool_imports(tool, monkeypatch):
+    # A tool whose imports broke (a moved module) fails here, not at a user's first run.
+    # Its own folder comes first on the path, as for `python tools/<tool>`.
+    monkeypatch.syspath_prepend(str((TOOLS / tool).parent))
+    load_tool(tool)

@@ -98,10 +98,11 @@ else
 fi
 cat "$WORK/precision.log"
 
+# --verbose: the environment dump (Distributed training, NCCL) is read from the console log.
 section "3/7: $ITERS iterations through tools/dist_train.sh $CONFIG 1 $AMP_FLAG"
 # shellcheck disable=SC2086
 if ! NCCL_DEBUG=${NCCL_DEBUG:-INFO} timeout --kill-after=10 "$(remaining)" \
-        bash tools/dist_train.sh "$CONFIG" 1 $AMP_FLAG \
+        bash tools/dist_train.sh "$CONFIG" 1 $AMP_FLAG --verbose \
         --work-dir "$WORK/dist_train" --cfg-options "train_cfg.max_iters=$ITERS" \
         "train_cfg.val_interval=$ITERS" default_hooks.logger.interval=1 log_processor.window_size=1 \
         ${GPU_CHECK_CFG_OPTIONS:-} > "$WORK/dist_train.log" 2>&1; then
@@ -127,7 +128,7 @@ else
     paco_rc=0
     # shellcheck disable=SC2086
     NCCL_DEBUG=${NCCL_DEBUG:-INFO} PORT=$(( ${PORT:-29500} + 1 )) \
-        timeout --kill-after=10 "$(remaining)" bash tools/dist_train.sh "$PACO_CONFIG" 2 \
+        timeout --kill-after=10 "$(remaining)" bash tools/dist_train.sh "$PACO_CONFIG" 2 --verbose \
         --work-dir "$WORK/paco" --cfg-options "train_cfg.max_iters=$ITERS" \
         "train_cfg.val_interval=$ITERS" default_hooks.logger.interval=1 \
         log_processor.window_size=1 > "$WORK/paco.log" 2>&1 || paco_rc=$?
