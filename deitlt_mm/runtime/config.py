@@ -17,7 +17,7 @@ from mmengine.runner import Runner
 
 from ..datasets.class_map_file import check_teacher_class_map
 from ..engine.optimizers import apply_default_precision
-from ..errors import ConfigError
+from ..errors import ConfigError, ConfigValueError
 from .rank_watchdog import DEFAULT_TIMEOUT_S
 from .student_cfg import score_without_missing_teacher
 from .vis_backends import add_vis_backends, check_vis_backends
@@ -84,8 +84,9 @@ def prepare_cfg(cfg: Config, args, mode: str = 'train') -> Config:
         add_vis_backends(cfg, args.vis_backend)
         if args.auto_scale_lr:
             if 'auto_scale_lr' not in cfg:
-                raise SystemExit(f'--auto-scale-lr: {args.config} has no `auto_scale_lr` '
-                                 '(expected dict(base_batch_size=..., enable=False)).')
+                raise ConfigValueError(
+                    f'--auto-scale-lr: {args.config} has no `auto_scale_lr` '
+                    '(expected dict(base_batch_size=..., enable=False)).')
             cfg.auto_scale_lr.enable = True
         account_for_accumulation(cfg)
         check_vis_backends(cfg)
@@ -105,7 +106,7 @@ def _apply_train_args(cfg: Config, args) -> None:
     try:
         apply_default_precision(cfg, device_type, args.amp)
     except ValueError as error:
-        raise SystemExit(f'--amp: {error}') from None
+        raise ConfigValueError(f'--amp: {error}') from None
     if args.resume == 'auto':
         cfg.resume = True
         cfg.load_from = None

@@ -32,6 +32,7 @@ from deitlt_mm.datasets import RandomImageDataset
 from deitlt_mm.datasets.class_map import save_class_map
 from deitlt_mm.datasets.class_map_file import check_teacher_class_map
 from deitlt_mm.engine.hooks import NonFiniteCheckHook, NumClassesCheckHook
+from deitlt_mm.engine.optimizers import mixed_precision
 from deitlt_mm.fileio import (
     atomic_write,
     check_writable,
@@ -42,7 +43,7 @@ from deitlt_mm.models.utils import extract_state_dict, load_converted_state_dict
 from deitlt_mm.models.utils.timm_export import to_timm_deit_state_dict
 from deitlt_mm.registry import DATASETS, MODELS
 from deitlt_mm.runtime import vis_backends
-from deitlt_mm.runtime.config import check_cfg_options, load_config
+from deitlt_mm.runtime.config import check_cfg_options, load_config, prepare_cfg
 from deitlt_mm.runtime.env import use_weights_only_local_loader
 from deitlt_mm.runtime.rank_watchdog import RankWatchdog
 from deitlt_mm.runtime.slurm import set_torch_env_from_slurm
@@ -50,6 +51,7 @@ from deitlt_mm.runtime.work_dir_lock import hold_work_dir
 from tests._data_roots import defect_message
 from tests._http_server import serve_folder
 from tests._stub_data import write_cifar
+from tests._tools import load_tool
 
 REPO = Path(__file__).resolve().parents[2]
 DOC = REPO / 'docs' / 'bad_inputs.md'
@@ -174,6 +176,20 @@ def _store_unreachable():
     return watchdog.unreachable(RuntimeError('Connection reset by peer'))
 
 
+def _amp_on(monkeypatch, device_type, dtype):
+    """Mixed precision asked on a CPU without bf16 instructions (through tools/train.py's
+    --amp) or for bf16 on a V100 (CUDA queries stubbed)."""
+    with monkeypatch.context() as patch:
+        patch.setattr(mixed_precision, 'cpu_supports_bf16', lambda: False)
+        patch.setattr(torch.cuda, 'get_device_capability', lambda device=None: (7, 0))
+        patch.setattr(torch.cuda, 'get_device_name', lambda device=None: 'Tesla V100')
+        if device_type == 'cuda':
+            return _raised(mixed_precision.resolve_autocast_dtype, 'cuda', dtype)
+        patch.setattr(torch.cuda, 'is_available', lambda: False)
+        args = load_tool('train.py').parse_args([SMOKE, '--amp'])
+        return _raised(prepare_cfg, load_config(SMOKE), args)
+
+
 def producers(tmp_path, monkeypatch):
     """``{id: () -> message}``: the real code behind every row of the table."""
     (tmp_path / 'a_file').write_text('x')
@@ -187,6 +203,8 @@ def producers(tmp_path, monkeypatch):
     four_classes = SimpleNamespace(dataset=RandomImageDataset(class_counts=[1] * 4, img_size=4))
     return {
         'config-missing': lambda: _raised(load_config, 'configs/nope.py'),
+        'amp-cpu-no-bfloat': lambda: _amp_on(monkeypatch, 'cpu', 'auto'),
+        'amp-gpu-no-bfloat': lambda: _amp_on(monkeypatch, 'cuda', 'bfloat16'),
         'cfg-unknown': lambda: _raised(check_cfg_options, paper, {'max_epoch': 1}),
         'cfg-variable': lambda: _raised(check_cfg_options, paper, {'max_epochs': 2}),
         'num-classes': lambda: _raised(NumClassesCheckHook().before_train, SimpleNamespace(

@@ -8,6 +8,7 @@ import torch
 from mmengine.config import Config
 
 from deitlt_mm.engine.optimizers import mixed_precision
+from deitlt_mm.errors import ConfigValueError
 from deitlt_mm.runtime import prepare_cfg
 from tests._runner_configs import TINY_PIPELINE_OPTIONS, write_tiny_smoke_student
 
@@ -43,7 +44,7 @@ def test_amp_keeps_sam(train_tool, monkeypatch, config, wrapper):
 def test_amp_on_a_cpu_without_bf16_stops_with_the_reason(train_tool, monkeypatch):
     monkeypatch.setattr(mixed_precision, 'cpu_bf16_instructions', lambda: [])
     monkeypatch.setattr(mixed_precision.torch.cuda, 'is_available', lambda: False)
-    with pytest.raises(SystemExit, match='--amp: mixed precision on CPU needs bf16'):
+    with pytest.raises(ConfigValueError, match='--amp: mixed precision on CPU needs bf16'):
         merged_cfg(train_tool, SMOKE_CONFIG)
 
 

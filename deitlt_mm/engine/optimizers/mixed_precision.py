@@ -21,6 +21,8 @@ from typing import List, Optional, Union
 
 import torch
 
+from ...errors import ConfigValueError
+
 # /proc/cpuinfo flag -> name in messages. x86 lists them under `flags`, Arm under `Features`.
 CPU_BF16_FLAGS = {'amx_bf16': 'AMX-BF16', 'avx512_bf16': 'AVX512-BF16', 'bf16': 'Arm BF16'}
 DTYPE_NAMES = {'bfloat16': torch.bfloat16, 'float16': torch.float16}
@@ -156,10 +158,11 @@ def resolve_autocast_dtype(device_type: str,
     dtype = check_dtype_name(dtype)
     if device_type == 'cpu':
         if dtype == torch.float16:
-            raise ValueError("mixed precision on CPU runs in bfloat16; got dtype='float16'.")
+            raise ConfigValueError(
+                "mixed precision on CPU runs in bfloat16; got dtype='float16'.")
         if not cpu_supports_bf16():
             capability = torch.backends.cpu.get_cpu_capability()
-            raise ValueError(
+            raise ConfigValueError(
                 'mixed precision on CPU needs bf16 instructions (AVX512-BF16 or AMX on x86, '
                 f'BF16 on Arm); this CPU has none (torch CPU capability: {capability}; no '
                 f'{"/".join(CPU_BF16_FLAGS)} flag in /proc/cpuinfo), so bf16 would be '
@@ -171,7 +174,7 @@ def resolve_autocast_dtype(device_type: str,
             return best
         if dtype == torch.bfloat16 and best != torch.bfloat16:
             major, minor = torch.cuda.get_device_capability(device)
-            raise ValueError(
+            raise ConfigValueError(
                 f'{torch.cuda.get_device_name(device)} (compute capability {major}.{minor}) '
                 'has no bfloat16 tensor cores (needs 8.0, Ampere, or newer); use '
                 "dtype='float16' (dynamic loss scaling) or 'auto'.")
