@@ -290,7 +290,7 @@ def main(argv=None):
           + ', '.join(f'{stage} {seconds:.0f} s' for stage, seconds in wall_s.items())
           + f')\nper-class plots: {work_dir}/*/per_class.png; '
           f'figures: {work_dir}/summary.json', flush=True)
-    print('analyses (tools/analysis/, README "Analyses"):\n' + '\n'.join(
+    print('analyses (tools/analysis/; README, Main commands):\n' + '\n'.join(
         f'  {name}: {path}' for name, path in analyses.items()), flush=True)
 
 
