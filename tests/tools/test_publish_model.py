@@ -39,8 +39,8 @@ def run_dir(tmp_path_factory):
 
 def test_published_file_holds_weights_and_meta_under_its_sha256(run_dir, capsys):
     source = run_dir / 'work' / 'epoch_2.pth'
-    assert run('publish_model.py', source, run_dir / 'shared' / 'tiny_student.pth') is None
-    published, = (run_dir / 'shared').iterdir()
+    assert run('publish_model.py', source, run_dir / 'to_share' / 'tiny_student.pth') is None
+    published, = (run_dir / 'to_share').iterdir()
     data = published.read_bytes()
     assert published.name == f'tiny_student-{hashlib.sha256(data).hexdigest()[:8]}.pth'
     umask = os.umask(0)
@@ -66,8 +66,8 @@ def test_published_file_holds_weights_and_meta_under_its_sha256(run_dir, capsys)
     assert len(data) < source.stat().st_size
 
     # The same checkpoint gives the same file (no time stamps): publishing twice is a no-op.
-    assert run('publish_model.py', source, run_dir / 'shared' / 'tiny_student') is None
-    assert [path.name for path in (run_dir / 'shared').iterdir()] == [published.name]
+    assert run('publish_model.py', source, run_dir / 'to_share' / 'tiny_student') is None
+    assert [path.name for path in (run_dir / 'to_share').iterdir()] == [published.name]
 
 
 @pytest.fixture(scope='module')

@@ -164,11 +164,9 @@ def run_step(args):
         summary['max_memory_gib'] = round(torch.cuda.max_memory_allocated() / 2**30, 1)
 
     sam_dtype = args.sam_dtype or ('float16' if device_type == 'cuda' else 'bfloat16')
-    if not args.sam_steps:
-        pass
-    elif device_type == 'cpu' and not cpu_supports_bf16():
+    if args.sam_steps and device_type == 'cpu' and not cpu_supports_bf16():
         report('SAM AMP step: skipped, this CPU has no bf16 instructions')
-    else:
+    elif args.sam_steps:
         sam = sam_amp_check(args, model, batch, sam_dtype)
         summary['sam_amp'] = sam
         for number, result in enumerate(sam['steps'], 1):
