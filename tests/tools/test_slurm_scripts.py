@@ -29,12 +29,15 @@ def test_slurm_test_scores_a_work_dir_with_two_gloo_ranks(tmp_path):
                                      env['PATH']]),
                PYTHONPATH=os.pathsep.join([str(REPO), env.get('PYTHONPATH', '')]),
                OMP_NUM_THREADS='1', STUB_SLURM_LOG=str(log), MASTER_PORT=_free_port(),
-               GPUS='2', GPUS_PER_NODE='2', CPUS_PER_TASK='1', PYTHON=sys.executable)
+               GPUS='2', GPUS_PER_NODE='2', CPUS_PER_TASK='1', PYTHON=sys.executable,
+               SRUN_ARGS='--requeue --signal=USR1@90')
     proc = subprocess.run(['bash', 'tools/slurm_test.sh', 'debug', 'eval', SMOKE, str(work),
                            '--out', str(out), '--work-dir', str(tmp_path / 'test')],
                           cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    assert 'ntasks=2 partition=debug job_name=eval' in log.read_text()
+    # SRUN_ARGS reach srun as separate options.
+    assert ('ntasks=2 partition=debug job_name=eval requeue=True signal=USR1@90'
+            in log.read_text())
     result = json.loads(out.read_text())
     assert result['checkpoint'] == str(work / 'epoch_1.pth')
     assert 0.0 <= result['metrics']['accuracy/top1'] <= 100.0
